@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * What the transform needs to know about an image to compute a container's effective command line.
+ * `null` and `[]` are different on purpose: Docker treats an unset ENTRYPOINT/CMD (null) and an
+ * explicitly empty one differently, so the distinction must survive every hop.
+ */
+export const ImageConfigSchema = z
+  .object({
+    entrypoint: z.array(z.string()).nullable(),
+    cmd: z.array(z.string()).nullable(),
+    /** Digest of the image manifest the configuration was read from, when known (`sha256:...`). */
+    digest: z.string().optional(),
+    workingDir: z.string().optional(),
+    user: z.string().optional(),
+  })
+  .strict();
+export type ImageConfig = z.infer<typeof ImageConfigSchema>;
+
+/** The platform an image is resolved for, derived from the task's `runtimePlatform`. */
+export const PlatformSchema = z.object({
+  os: z.literal('linux'),
+  architecture: z.enum(['amd64', 'arm64']),
+  variant: z.string().optional(),
+});
+export type Platform = z.infer<typeof PlatformSchema>;
+
+/**
+ * Looks an image's configuration up (the registry look-up lives in `src/images`). Rejects with an
+ * error whose message is fit to show a user (the registry's reason) when the config cannot be read.
+ */
+export type ImageConfigResolver = (image: string, platform: Platform) => Promise<ImageConfig>;
