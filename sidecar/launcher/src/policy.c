@@ -1,0 +1,224 @@
+/* The compiled policy (src/policy/compiled-policy.ts is the contract) read from the file the sidecar
+ * agent writes atomically (tmp + rename). Each decision first stats the file: a changed inode, size or
+ * mtime means a new policy, so rules change without restarting the app. A file that fails to parse
+ * leaves the last good policy in force. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *policy_path;
+static struct policy current;
+static int loaded;
+static struct stat seen;
+static int reported_error;
+
+void policy_lock(void) { pthread_mutex_lock(&lock); }
+void policy_unlock(void) { pthread_mutex_unlock(&lock); }
+const struct policy *policy_current(void) { return loaded ? &current : NULL; }
+
+static void section_free(struct section *s) {
+  for (int i = 0; i < s->count; i++) free(s->patterns[i]);
+  free(s->patterns);
+  memset(s, 0, sizeof *s);
+}
+
+void policy_free(struct policy *p) {
+  free(p->version);
+  free(p->rule);
+  section_free(&p->processes);
+  section_free(&p->dns);
+  section_free(&p->network);
+  memset(p, 0, sizeof *p);
+}
+
+static int parse_section(const struct json *root, const char *name, struct section *s, char *err, size_t errlen) {
+  const struct json *sec = json_get(root, name);
+  if (!sec || sec->type != JSON_OBJECT) {
+    snprintf(err, errlen, "$.%s: expected an object", name);
+    return -1;
+  }
+  const struct json *eff = json_get(sec, "effect");
+  if (!eff || eff->type != JSON_STRING) {
+    snprintf(err, errlen, "$.%s.effect: expected \"alert\", \"prevent\" or \"disable\"", name);
+    return -1;
+  }
+  if (!strcmp(eff->str, "disable")) { s->effect = EFFECT_DISABLE; return 0; }
+  if (!strcmp(eff->str, "alert")) s->effect = EFFECT_ALERT;
+  else if (!strcmp(eff->str, "prevent")) s->effect = EFFECT_PREVENT;
+  else {
+    snprintf(err, errlen, "$.%s.effect: unknown effect \"%.40s\"", name, eff->str);
+    return -1;
+  }
+  const struct json *list = json_get(sec, "allow");
+  s->is_allow = list != NULL;
+  if (!list) list = json_get(sec, "deny");
+  if (!list || list->type != JSON_ARRAY) {
+    snprintf(err, errlen, "$.%s: expected an \"allow\" or \"deny\" array", name);
+    return -1;
+  }
+  int n = 0;
+  for (const struct json *c = list->child; c; c = c->next) n++;
+  s->patterns = calloc((size_t)n + 1, sizeof(char *));
+  for (const struct json *c = list->child; c; c = c->next) {
+    if (c->type != JSON_STRING) {
+      snprintf(err, errlen, "$.%s.%s[%d]: expected a string", name, s->is_allow ? "allow" : "deny", s->count);
+      return -1;
+    }
+    s->patterns[s->count++] = strdup(c->str);
+  }
+  return 0;
+}
+
+int policy_load_file(const char *path, struct policy *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }
+  size_t cap = 8192, len = 0;
+  char *text = malloc(cap);
+  for (;;) {
+    if (len + 1 >= cap) text = realloc(text, cap *= 2);
+    ssize_t r = read(fd, text + len, cap - len - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+    if (len > (16u << 20)) break;
+  }
+  close(fd);
+  text[len] = 0;
+  const char *jerr = NULL;
+  struct json *root = json_parse(text, &jerr);
+  free(text);
+  if (!root || root->type != JSON_OBJECT) {
+    snprintf(err, errlen, "%s: not a JSON object (%s)", path, jerr ? jerr : "wrong type");
+    json_free(root);
+    return -1;
+  }
+  int rc = -1;
+  const struct json *v = json_get(root, "version"), *r = json_get(root, "rule");
+  if (!v || v->type != JSON_STRING) { snprintf(err, errlen, "$.version: expected a string"); goto done; }
+  if (r && r->type != JSON_STRING && r->type != JSON_NULL) { snprintf(err, errlen, "$.rule: expected a string or null"); goto done; }
+  out->version = strdup(v->str);
+  out->rule = r && r->type == JSON_STRING ? strdup(r->str) : NULL;
+  if (parse_section(root, "processes", &out->processes, err, errlen) ||
+      parse_section(root, "dns", &out->dns, err, errlen) ||
+      parse_section(root, "network", &out->network, err, errlen))
+    goto done;
+  rc = 0;
+done:
+  json_free(root);
+  if (rc) policy_free(out);
+  return rc;
+}
+
+void policy_init(const char *path) { policy_path = path; }
+
+/* Called with the lock held. */
+static void refresh_locked(void) {
+  struct stat st;
+  if (!policy_path || stat(policy_path, &st) != 0) return; /* keep the last good policy */
+  if (loaded && st.st_ino == seen.st_ino && st.st_dev == seen.st_dev && st.st_size == seen.st_size &&
+      st.st_mtim.tv_sec == seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
+    return;
+  struct policy next;
+  char err[256];
+  if (policy_load_file(policy_path, &next, err, sizeof err)) {
+    if (!reported_error) logmsg("policy not loaded, keeping the previous one: %s", err);
+    reported_error = 1;
+    seen = st; /* do not re-parse the same bad file on every decision */
+    return;
+  }
+  reported_error = 0;
+  if (loaded) policy_free(&current);
+  current = next;
+  loaded = 1;
+  seen = st;
+}
+
+int policy_refresh(void) {
+  policy_lock();
+  refresh_locked();
+  int ok = loaded;
+  policy_unlock();
+  return ok;
+}
+
+int policy_section_enabled(int which) {
+  policy_lock();
+  refresh_locked();
+  int on = 0;
+  if (loaded) {
+    const struct section *s = which == 0 ? &current.processes : which == 1 ? &current.dns : &current.network;
+    on = s->effect != EFFECT_DISABLE;
+  }
+  policy_unlock();
+  return on;
+}
+
+static struct verdict conclude(const struct section *s, int matched) {
+  struct verdict v = {EFFECT_DISABLE, 0};
+  if (s->effect == EFFECT_DISABLE) return v;
+  if (s->is_allow ? !matched : matched) {
+    v.effect = s->effect;
+    v.explicit_deny = !s->is_allow;
+  }
+  return v;
+}
+
+struct verdict policy_check_process(const char *const *candidates, int n) {
+  struct verdict v = {EFFECT_DISABLE, 0};
+  policy_lock();
+  refresh_locked();
+  if (loaded && current.processes.effect != EFFECT_DISABLE) {
+    int matched = 0;
+    for (int i = 0; i < current.processes.count && !matched; i++) {
+      const char *pat = current.processes.patterns[i];
+      int by_path = strchr(pat, '/') != NULL;
+      for (int c = 0; c < n && !matched; c++) {
+        if (!candidates[c] || !*candidates[c]) continue;
+        const char *base = strrchr(candidates[c], '/');
+        matched = glob_match(pat, by_path ? candidates[c] : base ? base + 1 : candidates[c], 0);
+      }
+    }
+    v = conclude(&current.processes, matched);
+  }
+  policy_unlock();
+  return v;
+}
+
+struct verdict policy_check_dns(const char *name) {
+  struct verdict v = {EFFECT_DISABLE, 0};
+  char clean[256];
+  snprintf(clean, sizeof clean, "%s", name);
+  size_t len = strlen(clean);
+  if (len && clean[len - 1] == '.') clean[len - 1] = 0;
+  policy_lock();
+  refresh_locked();
+  if (loaded && current.dns.effect != EFFECT_DISABLE) {
+    int matched = 0;
+    for (int i = 0; i < current.dns.count && !matched; i++) matched = glob_match(current.dns.patterns[i], clean, 1);
+    v = conclude(&current.dns, matched);
+  }
+  policy_unlock();
+  return v;
+}
+
+struct verdict policy_check_network(const uint8_t addr[16], int port, const char *host) {
+  struct verdict v = {EFFECT_DISABLE, 0};
+  policy_lock();
+  refresh_locked();
+  if (loaded && current.network.effect != EFFECT_DISABLE) {
+    int matched = 0;
+    for (int i = 0; i < current.network.count && !matched; i++)
+      matched = network_match(current.network.patterns[i], addr, port, host);
+    v = conclude(&current.network, matched);
+  }
+  policy_unlock();
+  return v;
+}

@@ -1,0 +1,432 @@
+/* The tracer: starts the command under PTRACE_SEIZE with the seccomp filter, decides at the few
+ * syscalls the filter stops (exec, connect, sendto/sendmsg/sendmmsg with a destination), forwards
+ * signals, reaps orphans and returns the command's exit status. */
+#include <arpa/inet.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
+
+static volatile pid_t main_pid;
+
+void trace_forward_signal(int sig) {
+  if (main_pid > 0) kill(main_pid, sig);
+}
+
+/* ---- registers ---- */
+struct sysregs {
+  struct user_regs_struct r;
+  long nr;
+  unsigned long arg[6];
+};
+
+static int get_regs(pid_t pid, struct sysregs *s) {
+  struct iovec iov = {&s->r, sizeof s->r};
+  if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov)) return -1;
+#if defined(__x86_64__)
+  s->nr = (long)s->r.orig_rax;
+  unsigned long a[6] = {s->r.rdi, s->r.rsi, s->r.rdx, s->r.r10, s->r.r8, s->r.r9};
+#elif defined(__aarch64__)
+  s->nr = (long)s->r.regs[8];
+  unsigned long a[6] = {s->r.regs[0], s->r.regs[1], s->r.regs[2], s->r.regs[3], s->r.regs[4], s->r.regs[5]};
+#endif
+  memcpy(s->arg, a, sizeof a);
+  return 0;
+}
+
+/* Skips the stopped syscall and makes it return -err. */
+static void fail_syscall(pid_t pid, struct sysregs *s, int err) {
+#if defined(__x86_64__)
+  s->r.orig_rax = (unsigned long)-1;
+  s->r.rax = (unsigned long)-err;
+  struct iovec iov = {&s->r, sizeof s->r};
+  ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov);
+#elif defined(__aarch64__)
+  int nr = -1;
+  struct iovec sc = {&nr, sizeof nr};
+  ptrace(PTRACE_SETREGSET, pid, (void *)0x404 /* NT_ARM_SYSTEM_CALL */, &sc);
+  s->r.regs[0] = (unsigned long)-err;
+  struct iovec iov = {&s->r, sizeof s->r};
+  ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRSTATUS, &iov);
+#endif
+}
+
+/* ---- pending exec checks, by the thread that called exec ---- */
+#define PENDING 256
+struct pending_exec {
+  pid_t tid;
+  char resolved[PATH_MAX];
+  char parent[256];
+  char command[1024];
+};
+static struct pending_exec pending[PENDING];
+
+/* ---- paths ---- */
+
+/* Collapses "//", "/./" and "/../" of an absolute path, without following links. */
+static void normalize(char *path) {
+  char out[PATH_MAX];
+  size_t n = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == 1 && p[0] == '.') { /* skip */ }
+    else if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (n > 0 && out[n - 1] != '/') n--;
+      if (n > 0) n--;
+    } else if (n + len + 2 < sizeof out) {
+      out[n++] = '/';
+      memcpy(out + n, p, len);
+      n += len;
+    }
+    p += len;
+  }
+  if (n == 0) out[n++] = '/';
+  out[n] = 0;
+  strcpy(path, out);
+}
+
+static int proc_link(pid_t pid, const char *what, char *buf, size_t cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
+  ssize_t n = readlink(path, buf, cap - 1);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return 0;
+}
+
+static void read_command(pid_t pid, uintptr_t argv, char *out, size_t cap) {
+  size_t n = 0;
+  out[0] = 0;
+  for (int i = 0; argv && i < 64 && n + 2 < cap; i++) {
+    uintptr_t ptr;
+    if (read_tracee(pid, argv + (uintptr_t)i * sizeof ptr, &ptr, sizeof ptr) || !ptr) break;
+    char arg[512];
+    if (read_tracee_string(pid, ptr, arg, sizeof arg)) break;
+    n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", arg);
+    if (n >= cap) { n = cap - 1; break; }
+  }
+}
+
+static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v) {
+  char msg[3000], details[3000], e_path[1100], e_parent[600], e_cmd[1200];
+  const char *how = v.effect == EFFECT_PREVENT
+                        ? (v.explicit_deny ? "is explicitly blocked in the runtime rule"
+                                           : "is not allowed by the runtime rule, so it was blocked")
+                        : (v.explicit_deny ? "is explicitly denied in the runtime rule (alert only: it ran)"
+                                           : "is not allowed by the runtime rule (alert only: it ran)");
+  snprintf(msg, sizeof msg, "%s launched from %s and %s. Full command: %s", path, parent, how, command);
+  json_escape(e_path, sizeof e_path, path);
+  json_escape(e_parent, sizeof e_parent, parent);
+  json_escape(e_cmd, sizeof e_cmd, command);
+  snprintf(details, sizeof details, "\"path\":\"%s\",\"parent\":\"%s\",\"command\":\"%s\",\"pid\":%d", e_path,
+           e_parent, e_cmd, (int)pid);
+  audit_emit("process", v.effect, msg, details);
+}
+
+static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
+  int dirfd = is_at ? (int)s->arg[0] : AT_FDCWD;
+  uintptr_t path_addr = is_at ? s->arg[1] : s->arg[0];
+  uintptr_t argv_addr = is_at ? s->arg[2] : s->arg[1];
+  int flags = is_at ? (int)s->arg[4] : 0;
+  char path[PATH_MAX], given[PATH_MAX], base[PATH_MAX];
+  if (read_tracee_string(pid, path_addr, path, sizeof path)) path[0] = 0;
+
+  if (path[0] == '/') snprintf(given, sizeof given, "%s", path);
+  else {
+    char what[32];
+    if (dirfd == AT_FDCWD) snprintf(what, sizeof what, "cwd");
+    else snprintf(what, sizeof what, "fd/%d", dirfd);
+    if (proc_link(pid, what, base, sizeof base)) return; /* the kernel will fail it (EBADF) */
+    if (!path[0] && (flags & AT_EMPTY_PATH)) snprintf(given, sizeof given, "%s", base);
+    else if ((size_t)snprintf(given, sizeof given, "%s/%s", base, path) >= sizeof given) return;
+  }
+  normalize(given);
+
+  /* Only programs the kernel could run are checked: a shell's PATH search tries names that do not exist. */
+  char resolved[PATH_MAX];
+  struct stat st;
+  if (!realpath(given, resolved) || stat(resolved, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return;
+
+  struct pending_exec *pe = &pending[(unsigned)pid % PENDING];
+  pe->tid = pid;
+  snprintf(pe->resolved, sizeof pe->resolved, "%s", resolved);
+  proc_exe(pid, pe->parent, sizeof pe->parent);
+  read_command(pid, argv_addr, pe->command, sizeof pe->command);
+
+  const char *candidates[2] = {given, resolved};
+  struct verdict v = policy_check_process(candidates, 2);
+  if (v.effect == EFFECT_DISABLE) return;
+  /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
+   * merged-/usr image): one audit per attempt to run it. */
+  static struct { pid_t pid; char resolved[PATH_MAX]; char command[1024]; } last;
+  int repeat = last.pid == pid && !strcmp(last.resolved, resolved) && !strcmp(last.command, pe->command);
+  if (!repeat) emit_process(given, pe->parent, pe->command, pid, v);
+  last.pid = pid;
+  snprintf(last.resolved, sizeof last.resolved, "%s", resolved);
+  snprintf(last.command, sizeof last.command, "%s", pe->command);
+  if (v.effect == EFFECT_PREVENT) {
+    pe->tid = 0;
+    fail_syscall(pid, s, EPERM);
+  }
+}
+
+/* After a successful exec, before the new program's first instruction: the kernel ran /proc/PID/exe.
+ * If that is not what was checked at the exec stop (another thread rewrote the path, or a script's
+ * interpreter), check it now, and kill the process if it is denied. */
+static void on_exec_event(pid_t pid) {
+  unsigned long former = 0;
+  ptrace(PTRACE_GETEVENTMSG, pid, 0, &former);
+  char exe[PATH_MAX];
+  if (proc_exe(pid, exe, sizeof exe)) return;
+  struct pending_exec *pe = &pending[(unsigned long)former % PENDING];
+  int known = pe->tid == (pid_t)former;
+  if (known && !strcmp(pe->resolved, exe)) { pe->tid = 0; return; }
+  const char *candidates[1] = {exe};
+  struct verdict v = policy_check_process(candidates, 1);
+  if (v.effect != EFFECT_DISABLE) {
+    char command[1024] = "";
+    if (known) snprintf(command, sizeof command, "%s", pe->command);
+    emit_process(exe, known ? pe->parent : "unknown", command[0] ? command : exe, pid, v);
+    if (v.effect == EFFECT_PREVENT) kill(pid, SIGKILL);
+  }
+  if (known) pe->tid = 0;
+}
+
+/* ---- connect / sendto / sendmsg ---- */
+
+static int to16(const struct sockaddr_storage *sa, uint8_t out[16], int *port) {
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const void *)sa;
+    memset(out, 0, 10);
+    out[10] = out[11] = 0xff;
+    memcpy(out + 12, &in->sin_addr, 4);
+    *port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (sa->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const void *)sa;
+    memcpy(out, &in6->sin6_addr, 16);
+    *port = ntohs(in6->sin6_port);
+    return 0;
+  }
+  return -1;
+}
+
+static unsigned long socket_inode(pid_t pid, int fd) {
+  char what[32], link[64];
+  snprintf(what, sizeof what, "fd/%d", fd);
+  if (proc_link(pid, what, link, sizeof link)) return 0;
+  unsigned long ino = 0;
+  if (sscanf(link, "socket:[%lu]", &ino) != 1) return 0;
+  return ino;
+}
+
+static int is_proxy(const uint8_t a[16], int port) {
+  static const uint8_t lo4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  return port == dns_proxy_port() && !memcmp(a, lo4, 16);
+}
+
+/* A destination the app names: DNS (port 53) goes to the proxy; anything else meets the network rules
+ * when `check_network` (connect). Returns 0, or an errno to fail the syscall with. */
+static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, int check_network) {
+  if (!addr || len < sizeof(struct sockaddr_in) || len > sizeof(struct sockaddr_storage)) return 0;
+  struct sockaddr_storage sa;
+  memset(&sa, 0, sizeof sa);
+  if (read_tracee(pid, addr, &sa, len)) return 0;
+  uint8_t ip[16];
+  int port;
+  if (to16(&sa, ip, &port)) return 0;
+  int proxied = is_proxy(ip, port);
+  if ((port == 53 || proxied) && dns_proxy_port() > 0 &&
+      (policy_section_enabled(1) || policy_section_enabled(2))) {
+    char exe[PATH_MAX];
+    proc_exe(pid, exe, sizeof exe);
+    unsigned long ino = socket_inode(pid, fd);
+    dns_register_socket(ino, pid, exe, proxied ? NULL : &sa, (socklen_t)len);
+    if (!proxied) {
+      /* Rewritten in place: resolvers (musl, glibc) accept replies only from the address they sent
+       * to, so the proxy's address must be the one they remember. */
+      uint16_t p = htons((uint16_t)dns_proxy_port());
+      if (sa.ss_family == AF_INET) {
+        struct sockaddr_in *in = (void *)&sa;
+        in->sin_port = p;
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        write_tracee(pid, addr, &sa, sizeof *in);
+      } else {
+        struct sockaddr_in6 *in6 = (void *)&sa;
+        static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+        in6->sin6_port = p;
+        in6->sin6_flowinfo = 0;
+        memcpy(&in6->sin6_addr, mapped, 16);
+        in6->sin6_scope_id = 0;
+        write_tracee(pid, addr, &sa, sizeof *in6);
+      }
+    }
+    return 0;
+  }
+  if (!check_network || port == 0) return 0;
+  char host[256] = "";
+  int has_host = dns_name_for_address(ip, host, sizeof host) == 0;
+  struct verdict v = policy_check_network(ip, port, has_host ? host : NULL);
+  if (v.effect == EFFECT_DISABLE) return 0;
+  char text[INET6_ADDRSTRLEN], exe[PATH_MAX], msg[1200], details[1500], e_exe[1100], e_host[600];
+  if (ip[10] == 0xff && ip[11] == 0xff && !memcmp(ip, "\0\0\0\0\0\0\0\0\0\0", 10))
+    inet_ntop(AF_INET, ip + 12, text, sizeof text);
+  else inet_ntop(AF_INET6, ip, text, sizeof text);
+  proc_exe(pid, exe, sizeof exe);
+  char target[400];
+  if (has_host) snprintf(target, sizeof target, "%s (%s) port %d", host, text, port);
+  else snprintf(target, sizeof target, "%s port %d", text, port);
+  snprintf(msg, sizeof msg, "Outbound connection to %s by %s %s", target, exe,
+           v.effect == EFFECT_PREVENT
+               ? (v.explicit_deny ? "explicitly blocked by a runtime rule" : "blocked: not allowed by a runtime rule")
+               : (v.explicit_deny ? "explicitly denied by a runtime rule (alert only: it was allowed)"
+                                  : "not allowed by a runtime rule (alert only: it was allowed)"));
+  json_escape(e_exe, sizeof e_exe, exe);
+  json_escape(e_host, sizeof e_host, host);
+  snprintf(details, sizeof details,
+           "\"address\":\"%s\",\"port\":%d,\"protocol\":\"%s\",\"process\":\"%s\",\"pid\":%d%s%s%s", text, port,
+           "ip", e_exe, (int)pid, has_host ? ",\"host\":\"" : "", has_host ? e_host : "", has_host ? "\"" : "");
+  audit_emit("network", v.effect, msg, details);
+  return v.effect == EFFECT_PREVENT ? ECONNREFUSED : 0;
+}
+
+static void on_seccomp(pid_t pid) {
+  struct sysregs s;
+  if (get_regs(pid, &s)) return;
+  int err = 0;
+  switch (s.nr) {
+    case __NR_execve: on_exec(pid, &s, 0); return;
+#ifdef __NR_execveat
+    case __NR_execveat: on_exec(pid, &s, 1); return;
+#endif
+    case __NR_connect: err = on_destination(pid, (int)s.arg[0], s.arg[1], s.arg[2], 1); break;
+    case __NR_sendto: err = on_destination(pid, (int)s.arg[0], s.arg[4], s.arg[5], 0); break;
+    case __NR_sendmsg:
+    case __NR_sendmmsg: {
+      unsigned count = s.nr == __NR_sendmsg ? 1 : (unsigned)s.arg[2];
+      size_t stride = s.nr == __NR_sendmsg ? sizeof(struct msghdr) : sizeof(struct mmsghdr);
+      for (unsigned i = 0; i < count && i < 64; i++) {
+        struct msghdr mh;
+        if (read_tracee(pid, s.arg[1] + i * stride, &mh, sizeof mh)) break;
+        if (mh.msg_name) on_destination(pid, (int)s.arg[0], (uintptr_t)mh.msg_name, mh.msg_namelen, 0);
+      }
+      break;
+    }
+    default: break;
+  }
+  if (err) fail_syscall(pid, &s, err);
+}
+
+/* ---- the loop ---- */
+
+static int exit_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int trace_run(char **argv) {
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC)) { logmsg("pipe: %s", strerror(errno)); return 126; }
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  pid_t child = fork();
+  if (child < 0) { logmsg("fork: %s", strerror(errno)); return 126; }
+  if (child == 0) {
+    /* Wait until the parent is our tracer: the filter's stops need one. */
+    char go;
+    close(gate[1]);
+    if (read(gate[0], &go, 1) != 1) _exit(126);
+    close(gate[0]);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (filter_install()) {
+      fprintf(stderr, "ecs-admission launcher: cannot install the seccomp filter: %s\n", strerror(errno));
+      _exit(126);
+    }
+    execvp(argv[0], argv);
+    int e = errno;
+    fprintf(stderr, "ecs-admission launcher: %s: %s\n", argv[0], strerror(e));
+    _exit(e == ENOENT ? 127 : 126);
+  }
+  close(gate[0]);
+  main_pid = child;
+  long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+              PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+  if (ptrace(PTRACE_SEIZE, child, 0, (void *)opts)) {
+    logmsg("cannot trace the command (ptrace: %s); the container needs the SYS_PTRACE capability",
+           strerror(errno));
+    kill(child, SIGKILL);
+    return 126;
+  }
+  if (dns_proxy_start() < 0) logmsg("DNS proxy not started: DNS rules are not enforced");
+  if (write(gate[1], "g", 1) != 1) { kill(child, SIGKILL); return 126; }
+  close(gate[1]);
+
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      logmsg("waitpid: %s", strerror(errno));
+      return 1;
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (pid == child) return exit_status(status);
+      continue; /* an orphan or a traced descendant: reaped */
+    }
+    if (!WIFSTOPPED(status)) continue;
+    int sig = WSTOPSIG(status), event = (int)((unsigned)status >> 16);
+    switch (event) {
+      case PTRACE_EVENT_SECCOMP:
+        on_seccomp(pid);
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        break;
+      case PTRACE_EVENT_EXEC:
+        on_exec_event(pid);
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        break;
+      case PTRACE_EVENT_STOP:
+        /* A group-stop (SIGSTOP & co.) stays stopped but can be woken by SIGCONT; any other
+         * PTRACE_EVENT_STOP is a new child's first stop. */
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+          ptrace(PTRACE_LISTEN, pid, 0, 0);
+        else
+          ptrace(PTRACE_CONT, pid, 0, 0);
+        break;
+      case 0:
+        /* Signal-delivery-stop: deliver the signal as if nobody were tracing. */
+        ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig);
+        break;
+      default: /* fork/vfork/clone/vfork-done events */
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        break;
+    }
+  }
+}
