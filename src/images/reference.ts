@@ -96,17 +96,23 @@ export function parseImageReference(original: string): ImageReference {
   }
 
   if (remainder === '') fail(original, 'the reference has no repository name');
-  if (remainder !== remainder.toLowerCase()) {
-    fail(original, `repository name "${remainder}" must be lower case`);
+  if (/[<>{}$]/.test(text)) {
+    fail(
+      original,
+      'this looks like an unfilled template placeholder, not an image name: render the template first',
+    );
   }
   const components = remainder.split('/');
   for (const component of components) {
-    if (!PATH_COMPONENT.test(component)) {
+    if (!PATH_COMPONENT.test(component.toLowerCase())) {
       fail(
         original,
         `"${component}" is not a valid repository path component: use lower-case letters and digits, separated by ".", "_", "__" or "-"`,
       );
     }
+  }
+  if (remainder !== remainder.toLowerCase()) {
+    fail(original, `repository name "${remainder}" must be lower case`);
   }
 
   if (registry === 'index.docker.io') registry = DOCKER_HUB;
