@@ -15,11 +15,9 @@ export const ECS_LIMITS = {
   maxContainers: 10,
   /** Task definition size: the serialized RegisterTaskDefinition request, in bytes of UTF-8 JSON. */
   maxRequestBytes: 64 * 1024,
-  /** Tags per resource; key and value lengths in Unicode characters. */
-  maxTags: 50,
-  tagKeyLength: { min: 1, max: 128 },
-  tagValueLength: { min: 0, max: 256 },
-  /** Letters, numbers and spaces representable in UTF-8, and `+ - = . _ : / @`. */
+  // Tag count (50) and key/value lengths (1–128, 0–256) are in the API model (Tags, TagKey, TagValue)
+  // and checked by the model validator; the model's character pattern is not anchored, so it is here.
+  /** Letters, numbers and spaces representable in UTF-8, and `+ - = . _ : / @`; the whole key or value. */
   tagCharacters: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
   /** Reserved for AWS use on keys (case-insensitive); ECS refuses such tags on register. */
   reservedTagKeyPrefix: /^aws:/i,
@@ -46,12 +44,6 @@ const isObject = (value: unknown): value is JsonObject =>
 
 const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
-const codePoints = (text: string): number => {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-};
-
 function checkRange(
   problems: Problem[],
   path: Path,
@@ -68,55 +60,30 @@ function checkRange(
 }
 
 function checkTags(problems: Problem[], tags: unknown): void {
-  if (!Array.isArray(tags)) return;
-  if (tags.length > ECS_LIMITS.maxTags)
-    problems.push({
-      path: 'tags',
-      message: `at most ${ECS_LIMITS.maxTags} tags per task definition (ECS limit); this one has ${tags.length}`,
-    });
   const seen = new Set<string>();
-  tags.forEach((tag, index) => {
+  listOf(tags).forEach((tag, index) => {
     if (!isObject(tag)) return;
     const { key, value } = tag;
     if (typeof key === 'string') {
-      const length = codePoints(key);
-      const { min, max } = ECS_LIMITS.tagKeyLength;
-      if (length < min || length > max)
-        problems.push({
-          path: formatPath(['tags', index, 'key']),
-          message: `tag keys are ${min} to ${max} characters long, got ${length}`,
-        });
+      const at = formatPath(['tags', index, 'key']);
       if (!ECS_LIMITS.tagCharacters.test(key))
         problems.push({
-          path: formatPath(['tags', index, 'key']),
+          path: at,
           message: 'tag keys may hold letters, digits, spaces and + - = . _ : / @ only',
         });
       if (ECS_LIMITS.reservedTagKeyPrefix.test(key))
         problems.push({
-          path: formatPath(['tags', index, 'key']),
+          path: at,
           message: 'the aws: prefix is reserved for AWS; ECS refuses such tags on register',
         });
-      if (seen.has(key))
-        problems.push({
-          path: formatPath(['tags', index, 'key']),
-          message: `duplicate tag key ${JSON.stringify(key)}`,
-        });
+      if (seen.has(key)) problems.push({ path: at, message: `duplicate tag key ${JSON.stringify(key)}` });
       seen.add(key);
     }
-    if (typeof value === 'string') {
-      const length = codePoints(value);
-      const { min, max } = ECS_LIMITS.tagValueLength;
-      if (length < min || length > max)
-        problems.push({
-          path: formatPath(['tags', index, 'value']),
-          message: `tag values are ${min} to ${max} characters long, got ${length}`,
-        });
-      if (!ECS_LIMITS.tagCharacters.test(value))
-        problems.push({
-          path: formatPath(['tags', index, 'value']),
-          message: 'tag values may hold letters, digits, spaces and + - = . _ : / @ only',
-        });
-    }
+    if (typeof value === 'string' && !ECS_LIMITS.tagCharacters.test(value))
+      problems.push({
+        path: formatPath(['tags', index, 'value']),
+        message: 'tag values may hold letters, digits, spaces and + - = . _ : / @ only',
+      });
   });
 }
 

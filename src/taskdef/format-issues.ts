@@ -86,6 +86,7 @@ function messageFor(issue: z.core.$ZodIssue): string {
       return `expected ${expected}, got ${describeJsonType(issue.input)}`;
     }
     case 'invalid_value': {
+      if (!('input' in issue) || issue.input === undefined) return 'required';
       const allowed = issue.values.map((v) => String(v)).join(', ');
       return issue.values.length === 1
         ? `${quote(issue.input)} must be ${allowed}`
