@@ -59,6 +59,7 @@ describe('Function: parseImageReference', () => {
   it.each([
     ['', 'empty'],
     ['<IMAGE1_NAME>', 'unfilled template placeholder'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CDK token left in a task definition, on purpose
     ['${Token[TOKEN.147]}', 'unfilled template placeholder'],
     ['{{ must_env `IMAGE` }}', 'spaces'],
     ['Nginx', 'must be lower case'],
