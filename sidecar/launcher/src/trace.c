@@ -110,6 +110,22 @@ static void normalize(char *path) {
   strcpy(path, out);
 }
 
+/* On a merged-/usr image (/bin -> usr/bin, ...) a program has two names; rules may use either, so the
+ * resolved /usr/bin/X is also checked as /bin/X. Returns the alias, or NULL when there is none. */
+static const char *merged_usr_alias(const char *resolved, char *buf, size_t cap) {
+  static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
+  for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+    char usr[32], real[PATH_MAX];
+    snprintf(usr, sizeof usr, "/usr%s/", tops[i]);
+    size_t n = strlen(usr);
+    if (strncmp(resolved, usr, n)) continue;
+    if (!realpath(tops[i], real) || strncmp(real, usr, n - 1) || real[n - 1]) return NULL;
+    snprintf(buf, cap, "%s/%s", tops[i], resolved + n);
+    return buf;
+  }
+  return NULL;
+}
+
 static int proc_link(pid_t pid, const char *what, char *buf, size_t cap) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
@@ -132,7 +148,8 @@ static void read_command(pid_t pid, uintptr_t argv, char *out, size_t cap) {
   }
 }
 
-static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v) {
+static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v,
+                         int after_exec) {
   char msg[3000], details[3000], e_path[1100], e_parent[600], e_cmd[1200];
   const char *how = v.effect == EFFECT_PREVENT
                         ? (v.explicit_deny ? "is explicitly blocked in the runtime rule"
@@ -143,8 +160,8 @@ static void emit_process(const char *path, const char *parent, const char *comma
   json_escape(e_path, sizeof e_path, path);
   json_escape(e_parent, sizeof e_parent, parent);
   json_escape(e_cmd, sizeof e_cmd, command);
-  snprintf(details, sizeof details, "\"path\":\"%s\",\"parent\":\"%s\",\"command\":\"%s\",\"pid\":%d", e_path,
-           e_parent, e_cmd, (int)pid);
+  snprintf(details, sizeof details, "\"path\":\"%s\",\"parent\":\"%s\",\"command\":\"%s\",\"pid\":%d,\"check\":\"%s\"",
+           e_path, e_parent, e_cmd, (int)pid, after_exec ? "after-exec" : "exec");
   audit_emit("process", v.effect, msg, details);
 }
 
@@ -178,14 +195,15 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   proc_exe(pid, pe->parent, sizeof pe->parent);
   read_command(pid, argv_addr, pe->command, sizeof pe->command);
 
-  const char *candidates[2] = {given, resolved};
-  struct verdict v = policy_check_process(candidates, 2);
+  char alias[PATH_MAX];
+  const char *candidates[3] = {given, resolved, merged_usr_alias(resolved, alias, sizeof alias)};
+  struct verdict v = policy_check_process(candidates, 3);
   if (v.effect == EFFECT_DISABLE) return;
   /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
    * merged-/usr image): one audit per attempt to run it. */
   static struct { pid_t pid; char resolved[PATH_MAX]; char command[1024]; } last;
   int repeat = last.pid == pid && !strcmp(last.resolved, resolved) && !strcmp(last.command, pe->command);
-  if (!repeat) emit_process(given, pe->parent, pe->command, pid, v);
+  if (!repeat) emit_process(given, pe->parent, pe->command, pid, v, 0);
   last.pid = pid;
   snprintf(last.resolved, sizeof last.resolved, "%s", resolved);
   snprintf(last.command, sizeof last.command, "%s", pe->command);
@@ -206,12 +224,13 @@ static void on_exec_event(pid_t pid) {
   struct pending_exec *pe = &pending[(unsigned long)former % PENDING];
   int known = pe->tid == (pid_t)former;
   if (known && !strcmp(pe->resolved, exe)) { pe->tid = 0; return; }
-  const char *candidates[1] = {exe};
-  struct verdict v = policy_check_process(candidates, 1);
+  char alias[PATH_MAX];
+  const char *candidates[2] = {exe, merged_usr_alias(exe, alias, sizeof alias)};
+  struct verdict v = policy_check_process(candidates, 2);
   if (v.effect != EFFECT_DISABLE) {
     char command[1024] = "";
     if (known) snprintf(command, sizeof command, "%s", pe->command);
-    emit_process(exe, known ? pe->parent : "unknown", command[0] ? command : exe, pid, v);
+    emit_process(exe, known ? pe->parent : "unknown", command[0] ? command : exe, pid, v, 1);
     if (v.effect == EFFECT_PREVENT) kill(pid, SIGKILL);
   }
   if (known) pe->tid = 0;

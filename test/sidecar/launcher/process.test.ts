@@ -1,0 +1,355 @@
+import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClient, buildLauncher, makeTempDir, policy, readAudits, run, writePolicy } from './harness.js';
+
+let launcher: string;
+let dir: string;
+let tools: string;
+
+beforeAll(() => {
+  launcher = buildLauncher();
+  dir = makeTempDir('launcher-proc');
+  tools = makeTempDir('launcher-tools');
+  buildClient(tools, 'marker', 'musl');
+  buildClient(tools, 'race', 'musl');
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(tools, { recursive: true, force: true });
+});
+
+let caseNumber = 0;
+function files() {
+  const work = join(dir, `case-${caseNumber++}`);
+  return { work, policyFile: `${work}.policy.json`, auditFile: `${work}.audit.ndjson` };
+}
+
+async function launch(
+  policyFile: string,
+  auditFile: string,
+  command: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+) {
+  return run(
+    launcher,
+    ['--policy-file', policyFile, '--audit-file', auditFile, '--container', 'app', '--', ...command],
+    {
+      env: { ECS_ADMISSION_FAMILY: 'twistlock-fargate-task', ECS_ADMISSION_IMAGE: 'example/app:1', ...env },
+      cwd: cwd ?? dir,
+    },
+  );
+}
+
+describe('Function: launcher (process rules)', () => {
+  it('blocks mkdir with EPERM and audits it with the reference message', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(
+      policyFile,
+      policy({ rule: 'block-mkdir', processes: { effect: 'prevent', deny: ['mkdir'] } }),
+    );
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['sh', '-c', `mkdir ${work}; echo after=$?`]);
+
+    // Assess
+    expect(result.stderr).toContain('Operation not permitted');
+    expect(result.stdout).toContain('after=126');
+    expect(existsSync(work)).toBe(false);
+    const audits = readAudits(auditFile);
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({
+      family: 'twistlock-fargate-task',
+      container: 'app',
+      image: 'example/app:1',
+      kind: 'process',
+      effect: 'prevent',
+      rule: 'block-mkdir',
+    });
+    expect(audits[0]?.message).toMatch(
+      new RegExp(
+        `^/(usr/)?bin/mkdir launched from /(usr/)?bin/dash and is explicitly blocked in the runtime rule\\. Full command: mkdir ${work}$`,
+      ),
+    );
+    expect(audits[0]?.details).toMatchObject({ command: `mkdir ${work}`, parent: realpathSync('/bin/dash') });
+  });
+
+  it('lets a denied program run in alert mode and audits it', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'alert', deny: ['mkdir'] } }));
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['sh', '-c', `mkdir ${work}`]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(existsSync(work)).toBe(true);
+    const audits = readAudits(auditFile);
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.effect).toBe('alert');
+    expect(audits[0]?.message).toContain('is explicitly denied in the runtime rule (alert only: it ran)');
+  });
+
+  it('blocks what an allow list does not name and runs what it names', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', allow: ['sh', 'dash', 'touch'] } }));
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['sh', '-c', `touch ${work}.touched; mkdir ${work}`]);
+
+    // Assess
+    expect(existsSync(`${work}.touched`)).toBe(true);
+    expect(existsSync(work)).toBe(false);
+    expect(result.code).toBe(126);
+    const audits = readAudits(auditFile);
+    expect(audits.map((a) => a.message)).toEqual([
+      expect.stringMatching(
+        /mkdir launched from .* and is not allowed by the runtime rule, so it was blocked\. /,
+      ),
+    ]);
+  });
+
+  it('matches a /bin path rule against the /usr/bin program of a merged-/usr system', async () => {
+    // Prepare
+    expect(realpathSync('/bin/mkdir')).toBe('/usr/bin/mkdir');
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['/bin/mkdir'] } }));
+
+    // Act
+    await launch(policyFile, auditFile, ['sh', '-c', `/usr/bin/mkdir ${work}`]);
+
+    // Assess
+    expect(existsSync(work)).toBe(false);
+    expect(readAudits(auditFile)[0]?.details).toMatchObject({ path: '/usr/bin/mkdir' });
+  });
+
+  it('checks the command itself and refuses to start a denied one', async () => {
+    // Prepare
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['marker'] } }));
+
+    // Act
+    const result = await launch(policyFile, auditFile, [join(tools, 'marker'), join(dir, 'cmd')]);
+
+    // Assess
+    expect(result.code).toBe(126);
+    expect(result.stderr).toContain('Operation not permitted');
+    expect(existsSync(join(dir, 'cmd.marker'))).toBe(false);
+  });
+
+  it('never lets a denied program run when a thread rewrites the path after the check', async () => {
+    // Prepare: two copies of one program with paths of equal length; the race flips between them.
+    const { work, policyFile, auditFile } = files();
+    const allowed = join(tools, 'allowd');
+    const denied = join(tools, 'denied');
+    await run('cp', [join(tools, 'marker'), allowed]);
+    await run('cp', [join(tools, 'marker'), denied]);
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: [denied] } }));
+
+    // Act
+    const result = await launch(policyFile, auditFile, [join(tools, 'race'), allowed, denied, work, '200']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(existsSync(`${work}.allowd`)).toBe(true);
+    expect(existsSync(`${work}.denied`)).toBe(false);
+    const afterExec = readAudits(auditFile).filter((a) => a.details.check === 'after-exec');
+    // The race was really run: some execs passed the first check with the allowed path and were
+    // killed by the second check, before the denied program's first instruction.
+    expect(afterExec.length).toBeGreaterThan(0);
+    expect(afterExec[0]?.details).toMatchObject({ path: denied });
+  });
+});
+
+describe('Function: launcher (process lifecycle)', () => {
+  it('keeps the command’s stdio, environment and working directory', async () => {
+    // Prepare
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['sh', '-c', 'pwd; echo "$GREETING"; echo err >&2'], {
+      GREETING: 'hello',
+    });
+
+    // Assess
+    expect(result.stdout).toBe(`${realpathSync(dir)}\nhello\n`);
+    expect(result.stderr).toBe('err\n');
+  });
+
+  it('exits with the command’s status, 128+signal, or 127 for a missing command', async () => {
+    // Prepare
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+
+    // Act
+    const status = await launch(policyFile, auditFile, ['sh', '-c', 'exit 3']);
+    const killed = await launch(policyFile, auditFile, ['sh', '-c', 'kill -9 $$']);
+    const missing = await launch(policyFile, auditFile, ['no-such-command-anywhere']);
+
+    // Assess
+    expect(status.code).toBe(3);
+    expect(killed.code).toBe(137);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('no-such-command-anywhere');
+  });
+
+  it('forwards SIGTERM to the command and exits with its status', async () => {
+    // Prepare
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+
+    // Act
+    const result = await run(
+      launcher,
+      [
+        '--policy-file',
+        policyFile,
+        '--audit-file',
+        auditFile,
+        '--',
+        'sh',
+        '-c',
+        'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done',
+      ],
+      {
+        onStart: (child) => {
+          child.stdout?.on('data', (d: Buffer) => {
+            if (d.toString().includes('ready')) child.kill('SIGTERM');
+          });
+        },
+      },
+    );
+
+    // Assess
+    expect(result.code).toBe(42);
+  });
+
+  it('adopts and reaps orphans', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+    const script = [
+      `(sleep 0.3 & echo $! > ${work}.pid)`,
+      'sleep 0.1',
+      `orphan=$(cat ${work}.pid)`,
+      "echo parent=$(awk '{print $4}' /proc/$orphan/stat) launcher=$PPID",
+      'sleep 0.8',
+      '[ -e /proc/$orphan ] && echo orphan=present || echo orphan=gone',
+    ].join('; ');
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['sh', '-c', script]);
+
+    // Assess
+    const [, parent, launcherPid] = /parent=(\d+) launcher=(\d+)/.exec(result.stdout) ?? [];
+    expect(parent).toBeDefined();
+    expect(parent).toBe(launcherPid);
+    expect(result.stdout).toContain('orphan=gone');
+  });
+
+  it('applies a changed policy file without restarting the command', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ version: 'v1' }));
+    const script = `mkdir ${work}.before; while [ ! -e ${work}.go ]; do sleep 0.05; done; mkdir ${work}.after; echo done`;
+
+    // Act
+    const result = await run(
+      launcher,
+      ['--policy-file', policyFile, '--audit-file', auditFile, '--', 'sh', '-c', script],
+      {
+        onStart: () => {
+          setTimeout(() => {
+            writePolicy(
+              policyFile,
+              policy({ version: 'v2', processes: { effect: 'prevent', deny: ['mkdir'] } }),
+            );
+            writeFileSync(`${work}.go`, '');
+          }, 300);
+        },
+      },
+    );
+
+    // Assess
+    expect(result.stdout).toContain('done');
+    expect(existsSync(`${work}.before`)).toBe(true);
+    expect(existsSync(`${work}.after`)).toBe(false);
+    expect(readAudits(auditFile)).toHaveLength(1);
+  });
+
+  it('refuses to start the command when no policy arrives in time (fail closed)', async () => {
+    // Prepare
+    const { work, auditFile } = files();
+
+    // Act
+    const result = await launch(`${work}.absent.json`, auditFile, [join(tools, 'marker'), work], {
+      ECS_ADMISSION_POLICY_WAIT_SECONDS: '0.3',
+    });
+
+    // Assess
+    expect(result.code).toBe(126);
+    expect(result.stderr).toContain('refusing to start the command');
+    expect(existsSync(`${work}.marker`)).toBe(false);
+  });
+
+  it('starts the command without a policy when configured to fail open, and enforces it once it appears', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    const script = `mkdir ${work}.early; while [ ! -e ${work}.go ]; do sleep 0.05; done; mkdir ${work}.late; echo done`;
+
+    // Act
+    const result = await run(
+      launcher,
+      ['--policy-file', policyFile, '--audit-file', auditFile, '--', 'sh', '-c', script],
+      {
+        env: { ECS_ADMISSION_POLICY_WAIT_SECONDS: '0.2', ECS_ADMISSION_FAIL_MODE: 'open' },
+        onStart: () => {
+          setTimeout(() => {
+            writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+            writeFileSync(`${work}.go`, '');
+          }, 600);
+        },
+      },
+    );
+
+    // Assess
+    expect(result.stderr).toContain('starting the command unenforced');
+    expect(existsSync(`${work}.early`)).toBe(true);
+    expect(existsSync(`${work}.late`)).toBe(false);
+  });
+
+  it('waits for a policy file that appears during the wait', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    setTimeout(() => writePolicy(policyFile, policy()), 300);
+
+    // Act
+    const result = await launch(policyFile, auditFile, [join(tools, 'marker'), work]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(existsSync(`${work}.marker`)).toBe(true);
+  });
+
+  it('answers the health check from the ready file and prints its version', async () => {
+    // Prepare
+    const ready = join(dir, 'ready');
+
+    // Act
+    const before = await run(launcher, ['--ready-check', ready]);
+    writeFileSync(ready, '');
+    const after = await run(launcher, ['--ready-check', ready]);
+    const version = await run(launcher, ['--version']);
+
+    // Assess
+    expect(before.code).toBe(1);
+    expect(after.code).toBe(0);
+    expect(version.stdout).toMatch(/^ecs-admission launcher \d+\.\d+\.\d+\n$/);
+  });
+});
