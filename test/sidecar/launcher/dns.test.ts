@@ -1,0 +1,246 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildClient,
+  buildLauncher,
+  createDnsNamespace,
+  type DnsNamespace,
+  makeTempDir,
+  policy,
+  readAudits,
+  requireTools,
+  run,
+  writePolicy,
+} from './harness.js';
+
+let launcher: string;
+let dir: string;
+let ns: DnsNamespace;
+let resolveMusl: string;
+let connectClient: string;
+
+beforeAll(async () => {
+  requireTools('getent', 'busybox', 'ip');
+  launcher = buildLauncher();
+  dir = makeTempDir('launcher-dns');
+  resolveMusl = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
+  connectClient = buildClient(dir, 'connect', 'musl');
+  ns = await createDnsNamespace();
+});
+
+afterAll(async () => {
+  await ns?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let caseNumber = 0;
+async function inNamespace(
+  compiled: Parameters<typeof writePolicy>[1],
+  command: string[],
+  env: Record<string, string> = {},
+) {
+  const base = join(dir, `case-${caseNumber++}`);
+  const policyFile = `${base}.policy.json`;
+  const auditFile = `${base}.audit.ndjson`;
+  writePolicy(policyFile, compiled);
+  const result = await run(
+    ns.exec[0] ?? 'ip',
+    [
+      ...ns.exec.slice(1),
+      launcher,
+      '--policy-file',
+      policyFile,
+      '--audit-file',
+      auditFile,
+      '--container',
+      'app',
+      '--',
+      ...command,
+    ],
+    { env: { ECS_ADMISSION_FAMILY: 'twistlock-fargate-task', ...env } },
+  );
+  return { result, audits: readAudits(auditFile) };
+}
+
+const blockYahoo = policy({
+  rule: 'block-yahoo',
+  dns: { effect: 'prevent', deny: ['yahoo.com', '*.yahoo.com'] },
+});
+
+interface Client {
+  name: string;
+  command: (domain: string) => string[];
+  process: () => string;
+  env?: Record<string, string>;
+  resolved: RegExp;
+  /** How the client reports a name that does not exist (NXDOMAIN), as opposed to a failure or timeout. */
+  notFound: { code: number; output?: RegExp };
+}
+
+const clients: Client[] = [
+  {
+    name: 'glibc (getent, connect + sendmmsg over UDP)',
+    command: (d) => ['getent', 'ahostsv4', d],
+    process: () => '/usr/bin/getent',
+    resolved: /^10\.53\.1\.1\s+STREAM google\.com/m,
+    notFound: { code: 2 },
+  },
+  {
+    name: 'glibc over TCP (RES_OPTIONS=use-vc)',
+    command: (d) => ['getent', 'ahostsv4', d],
+    process: () => '/usr/bin/getent',
+    env: { RES_OPTIONS: 'use-vc' },
+    resolved: /^10\.53\.1\.1\s+STREAM google\.com/m,
+    notFound: { code: 2 },
+  },
+  {
+    name: 'musl static (getaddrinfo, sendto with an address)',
+    command: (d) => [resolveMusl, d],
+    process: () => resolveMusl,
+    resolved: /^google\.com ok 10\.53\.1\.1$/m,
+    notFound: { code: 1, output: /^yahoo\.com error Name does not resolve$/m },
+  },
+  {
+    name: 'busybox nslookup (connect + send)',
+    command: (d) => ['busybox', 'nslookup', '-type=a', d],
+    process: () => '/usr/bin/busybox',
+    resolved: /Address: 10\.53\.1\.1/,
+    notFound: { code: 1, output: /server can't find yahoo\.com: NXDOMAIN/ },
+  },
+];
+
+describe('Function: launcher (DNS rules)', () => {
+  for (const client of clients) {
+    it(`answers NXDOMAIN for a denied name and audits the process: ${client.name}`, async () => {
+      // Prepare
+      const before = ns.queries().length;
+
+      // Act
+      const { result, audits } = await inNamespace(blockYahoo, client.command('yahoo.com'), client.env);
+
+      // Assess
+      expect(result.code).toBe(client.notFound.code);
+      expect(result.stdout).not.toContain('10.53.1.2');
+      if (client.notFound.output) expect(`${result.stdout}${result.stderr}`).toMatch(client.notFound.output);
+      expect(
+        ns
+          .queries()
+          .slice(before)
+          .filter((q) => q.startsWith('yahoo.com/')),
+      ).toEqual([]);
+      expect(audits).toHaveLength(1);
+      expect(audits[0]).toMatchObject({ kind: 'dns', effect: 'prevent', rule: 'block-yahoo' });
+      expect(audits[0]?.message).toBe(
+        `DNS resolution of domain name yahoo.com triggered by ${client.process()} explicitly denied by a runtime rule`,
+      );
+      expect(audits[0]?.details).toMatchObject({ domain: 'yahoo.com', process: client.process() });
+    });
+
+    it(`forwards an allowed name to the original server: ${client.name}`, async () => {
+      // Prepare
+      const before = ns.queries().length;
+
+      // Act
+      const { result, audits } = await inNamespace(blockYahoo, client.command('google.com'), client.env);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(client.resolved);
+      const seen = ns.queries().slice(before);
+      expect(seen).toContain(`google.com/A/${client.env?.RES_OPTIONS ? 'tcp' : 'udp'}`);
+      expect(audits).toEqual([]);
+    });
+  }
+
+  it('gives musl a negative answer at once rather than a timeout (NXDOMAIN, not REFUSED)', async () => {
+    // Act
+    const { result } = await inNamespace(blockYahoo, [resolveMusl, 'yahoo.com', 'google.com']);
+
+    // Assess: EAI_NONAME ("does not resolve"), where a timeout would give EAI_AGAIN ("Try again").
+    expect(result.stdout).toBe('yahoo.com error Name does not resolve\ngoogle.com ok 10.53.1.1\n');
+  });
+
+  it('resolves a denied name in alert mode and audits it', async () => {
+    // Prepare
+    const alert = policy({ dns: { effect: 'alert', deny: ['yahoo.com'] } });
+
+    // Act
+    const { result, audits } = await inNamespace(alert, [resolveMusl, 'yahoo.com']);
+
+    // Assess
+    expect(result.stdout).toBe('yahoo.com ok 10.53.1.2\n');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({ kind: 'dns', effect: 'alert' });
+    expect(audits[0]?.message).toContain('alert only: it was resolved');
+  });
+
+  it('denies names missing from an allow list, sub-domains matching only with *.', async () => {
+    // Prepare
+    const allow = policy({ dns: { effect: 'prevent', allow: ['*.google.com'] } });
+
+    // Act
+    const { result, audits } = await inNamespace(allow, [resolveMusl, 'www.google.com', 'google.com']);
+
+    // Assess
+    expect(result.stdout).toBe('www.google.com ok 10.53.1.9\ngoogle.com error Name does not resolve\n');
+    expect(audits.map((a) => a.details.domain)).toEqual(['google.com']);
+    expect(audits[0]?.message).toContain('denied by a runtime rule: not in the allowed names');
+  });
+});
+
+describe('Function: launcher (network rules)', () => {
+  it('refuses a connection to a denied host name learnt from DNS, and audits it', async () => {
+    // Prepare
+    const rule = policy({ rule: 'no-yahoo', network: { effect: 'prevent', deny: ['yahoo.com'] } });
+
+    // Act
+    const { result, audits } = await inNamespace(rule, [
+      'sh',
+      '-c',
+      `${resolveMusl} yahoo.com && ${connectClient} 10.53.1.2 80`,
+    ]);
+
+    // Assess
+    expect(result.stdout).toBe('yahoo.com ok 10.53.1.2\nerror Connection refused\n');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({ kind: 'network', effect: 'prevent', rule: 'no-yahoo' });
+    expect(audits[0]?.details).toMatchObject({
+      address: '10.53.1.2',
+      port: 80,
+      host: 'yahoo.com',
+      process: connectClient,
+    });
+  });
+
+  it('lets allowed addresses through and blocks others by CIDR and port', async () => {
+    // Prepare: a listener on loopback inside the namespace
+    const rule = policy({ network: { effect: 'prevent', allow: ['127.0.0.0/8:8053', '10.53.0.53:53'] } });
+    const script = [
+      'busybox nc -l -p 8053 127.0.0.1 >/dev/null & sleep 0.3',
+      `${connectClient} 127.0.0.1 8053`,
+      `${connectClient} 127.0.0.1 8054`,
+    ].join('; ');
+
+    // Act
+    const { result, audits } = await inNamespace(rule, ['sh', '-c', script]);
+
+    // Assess
+    expect(result.stdout).toBe('connected\nerror Connection refused\n');
+    expect(audits.map((a) => a.details.port)).toEqual([8054]);
+  });
+
+  it('only audits a denied connection in alert mode', async () => {
+    // Prepare
+    const rule = policy({ network: { effect: 'alert', deny: ['127.0.0.1'] } });
+    const script = `busybox nc -l -p 8055 127.0.0.1 >/dev/null & sleep 0.3; ${connectClient} 127.0.0.1 8055`;
+
+    // Act
+    const { result, audits } = await inNamespace(rule, ['sh', '-c', script]);
+
+    // Assess
+    expect(result.stdout).toBe('connected\n');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.effect).toBe('alert');
+  });
+});
