@@ -89,7 +89,6 @@ export function registryReason(response: HttpResponse, settings: HttpSettings): 
 export class RegistryAuthenticator {
   readonly #tokens = new Map<string, CachedToken>();
   readonly #schemes = new Map<string, Scheme>();
-  readonly #credentials = new Map<string, Promise<RegistryCredentials | undefined>>();
 
   constructor(
     private readonly settings: HttpSettings,
@@ -166,21 +165,14 @@ export class RegistryAuthenticator {
       : `: the container's repositoryCredentials secret ${target.credentialsParameter} was not read (reading repository credentials is not enabled for this look-up)`;
   }
 
+  // Not cached here: ECR tokens expire and secrets rotate; the providers cache with lifetimes.
   async #credentialsFor(target: AuthTarget): Promise<RegistryCredentials | undefined> {
-    const key = `${target.registry}|${target.credentialsParameter ?? ''}`;
-    let pending = this.#credentials.get(key);
-    if (pending === undefined) {
-      pending = this.provider({
-        image: target.context.image,
-        registry: target.registry,
-        repository: target.repository,
-        credentialsParameter: target.credentialsParameter,
-      });
-      this.#credentials.set(key, pending);
-      // A failed look-up (throttled, no permission) must not stick for the resolver's lifetime.
-      pending.catch(() => this.#credentials.delete(key));
-    }
-    const credentials = await pending;
+    const credentials = await this.provider({
+      image: target.context.image,
+      registry: target.registry,
+      repository: target.repository,
+      credentialsParameter: target.credentialsParameter,
+    });
     if (credentials !== undefined) {
       this.settings.redactor.add(credentials.password);
       this.settings.redactor.add(`${credentials.username}:${credentials.password}`);

@@ -26,7 +26,7 @@ import {
   RegistryAuthenticator,
   type RegistryCredentials,
 } from './registry-auth.js';
-import { RegistryClient, type RegistryLimits } from './registry-client.js';
+import { type FetchedManifest, RegistryClient, type RegistryLimits } from './registry-client.js';
 import type { HttpSettings, ImageLookupLogger } from './registry-http.js';
 import type { SecretsManagerLike } from './repository-credentials.js';
 
@@ -118,6 +118,7 @@ export class RegistryImageResolver {
   readonly #client: RegistryClient;
   readonly #byDigest: ExpiringCache<Cached>;
   readonly #byTag: ExpiringCache<string>;
+  readonly #indexes: ExpiringCache<FetchedManifest>;
   readonly #inFlight = new Map<string, Promise<ResolvedImage>>();
   readonly #options: RegistryResolverOptions;
   readonly #secretCache: ExpiringCache<Promise<RegistryCredentials>>;
@@ -147,6 +148,7 @@ export class RegistryImageResolver {
     const entries = options.cacheEntries ?? 1000;
     this.#byDigest = new ExpiringCache(entries, Number.POSITIVE_INFINITY, now);
     this.#byTag = new ExpiringCache(entries, options.tagTtlMs ?? 60_000, now);
+    this.#indexes = new ExpiringCache(entries, Number.POSITIVE_INFINITY, now);
     this.#secretCache = new ExpiringCache(entries, SECRET_TTL_MS, now);
   }
 
@@ -213,8 +215,11 @@ export class RegistryImageResolver {
       context: { image: ref.original, registry: host },
       deadline: Date.now() + (this.#options.deadlineMs ?? 30_000),
     };
-    const top = await this.#client.manifest(target, known ?? ref.tag ?? 'latest');
+    const top =
+      (known === undefined ? undefined : this.#indexes.get(`${repositoryName(ref)}@${known}`)) ??
+      (await this.#client.manifest(target, known ?? ref.tag ?? 'latest'));
     if (ref.digest === undefined) this.#byTag.set(tagKey, top.digest);
+    if (top.kind === 'index') this.#indexes.set(`${repositoryName(ref)}@${top.digest}`, top);
     const digestKey = `${repositoryName(ref)}@${top.digest}|${platformKey}`;
     const hit = this.#byDigest.get(digestKey);
     if (hit !== undefined) return finish(hit, true);
