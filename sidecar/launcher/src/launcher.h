@@ -58,7 +58,9 @@ void policy_init(const char *path);
 void policy_lock(void);
 void policy_unlock(void);
 const struct policy *policy_current(void); /* call under policy_lock() */
-struct verdict policy_check_process(const char *const *candidates, int n);
+/* candidates: the program's names (as given, resolved, merged-/usr alias); deny_only: a name that may
+ * only deny (argv[0], which the caller chooses), or NULL. */
+struct verdict policy_check_process(const char *const *candidates, int n, const char *deny_only);
 struct verdict policy_check_dns(const char *name);
 struct verdict policy_check_network(const uint8_t addr[16], int port, const char *host);
 int policy_section_enabled(int which); /* 0 processes, 1 dns, 2 network */

@@ -171,7 +171,13 @@ static struct verdict conclude(const struct section *s, int matched) {
   return v;
 }
 
-struct verdict policy_check_process(const char *const *candidates, int n) {
+static int process_matches(const char *pat, const char *candidate) {
+  if (!candidate || !*candidate) return 0;
+  const char *base = strrchr(candidate, '/');
+  return glob_match(pat, strchr(pat, '/') ? candidate : base ? base + 1 : candidate, 0);
+}
+
+struct verdict policy_check_process(const char *const *candidates, int n, const char *deny_only) {
   struct verdict v = {EFFECT_DISABLE, 0};
   policy_lock();
   refresh_locked();
@@ -179,12 +185,8 @@ struct verdict policy_check_process(const char *const *candidates, int n) {
     int matched = 0;
     for (int i = 0; i < current.processes.count && !matched; i++) {
       const char *pat = current.processes.patterns[i];
-      int by_path = strchr(pat, '/') != NULL;
-      for (int c = 0; c < n && !matched; c++) {
-        if (!candidates[c] || !*candidates[c]) continue;
-        const char *base = strrchr(candidates[c], '/');
-        matched = glob_match(pat, by_path ? candidates[c] : base ? base + 1 : candidates[c], 0);
-      }
+      for (int c = 0; c < n && !matched; c++) matched = process_matches(pat, candidates[c]);
+      if (!current.processes.is_allow && !matched) matched = process_matches(pat, deny_only);
     }
     v = conclude(&current.processes, matched);
   }

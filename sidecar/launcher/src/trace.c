@@ -173,7 +173,11 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   char path[PATH_MAX], given[PATH_MAX], base[PATH_MAX];
   if (read_tracee_string(pid, path_addr, path, sizeof path)) path[0] = 0;
 
-  if (path[0] == '/') snprintf(given, sizeof given, "%s", path);
+  if (!strncmp(path, "/proc/self/", 11)) /* busybox runs its applets through /proc/self/exe */
+    snprintf(given, sizeof given, "/proc/%d/%s", (int)pid, path + 11);
+  else if (!strncmp(path, "/proc/thread-self/", 18))
+    snprintf(given, sizeof given, "/proc/%d/%s", (int)pid, path + 18);
+  else if (path[0] == '/') snprintf(given, sizeof given, "%s", path);
   else {
     char what[32];
     if (dirfd == AT_FDCWD) snprintf(what, sizeof what, "cwd");
@@ -195,15 +199,23 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   proc_exe(pid, pe->parent, sizeof pe->parent);
   read_command(pid, argv_addr, pe->command, sizeof pe->command);
 
+  /* What the program calls itself: a multi-call binary (busybox) runs the applet argv[0] names.
+   * Used for deny lists only, since a program may give itself any argv[0]. */
+  char argv0[512] = "";
+  uintptr_t argv0_ptr = 0;
+  if (argv_addr && !read_tracee(pid, argv_addr, &argv0_ptr, sizeof argv0_ptr) && argv0_ptr)
+    read_tracee_string(pid, argv0_ptr, argv0, sizeof argv0);
   char alias[PATH_MAX];
   const char *candidates[3] = {given, resolved, merged_usr_alias(resolved, alias, sizeof alias)};
-  struct verdict v = policy_check_process(candidates, 3);
+  struct verdict v = policy_check_process(candidates, 3, argv0);
+  /* /proc/PID/exe names no program: show the file it is. */
+  const char *shown = strncmp(given, "/proc/", 6) ? given : resolved;
   if (v.effect == EFFECT_DISABLE) return;
   /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
    * merged-/usr image): one audit per attempt to run it. */
   static struct { pid_t pid; char resolved[PATH_MAX]; char command[1024]; } last;
   int repeat = last.pid == pid && !strcmp(last.resolved, resolved) && !strcmp(last.command, pe->command);
-  if (!repeat) emit_process(given, pe->parent, pe->command, pid, v, 0);
+  if (!repeat) emit_process(shown, pe->parent, pe->command, pid, v, 0);
   last.pid = pid;
   snprintf(last.resolved, sizeof last.resolved, "%s", resolved);
   snprintf(last.command, sizeof last.command, "%s", pe->command);
@@ -226,7 +238,7 @@ static void on_exec_event(pid_t pid) {
   if (known && !strcmp(pe->resolved, exe)) { pe->tid = 0; return; }
   char alias[PATH_MAX];
   const char *candidates[2] = {exe, merged_usr_alias(exe, alias, sizeof alias)};
-  struct verdict v = policy_check_process(candidates, 2);
+  struct verdict v = policy_check_process(candidates, 2, NULL);
   if (v.effect != EFFECT_DISABLE) {
     char command[1024] = "";
     if (known) snprintf(command, sizeof command, "%s", pe->command);
