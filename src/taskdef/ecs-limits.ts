@@ -87,14 +87,16 @@ function checkTags(problems: Problem[], tags: unknown): void {
   });
 }
 
-function checkContainer(
-  problems: Problem[],
-  container: JsonObject,
-  index: number,
-  names: Set<string>,
-  volumes: Set<string>,
-  fargate: boolean,
-): void {
+/** What a container's checks need to know about the task around it. */
+interface TaskContext {
+  names: Set<string>;
+  volumes: Set<string>;
+  fargate: boolean;
+  networkMode: unknown;
+}
+
+function checkContainer(problems: Problem[], container: JsonObject, index: number, task: TaskContext): void {
+  const { names, volumes, fargate, networkMode } = task;
   const at = (...rest: (string | number)[]): string => formatPath(['containerDefinitions', index, ...rest]);
   if (container.name === undefined)
     problems.push({ path: at('name'), message: 'required (every container needs a name)' });
@@ -129,7 +131,24 @@ function checkContainer(
       ECS_LIMITS.port,
       'a port',
     );
+    // In awsvpc and host mode the container port is the host port; ECS refuses a different one.
+    const sharesHostPorts = networkMode === 'awsvpc' || networkMode === 'host';
+    if (
+      sharesHostPorts &&
+      typeof mapping.hostPort === 'number' &&
+      typeof mapping.containerPort === 'number' &&
+      mapping.hostPort !== mapping.containerPort
+    )
+      problems.push({
+        path: at('portMappings', i, 'hostPort'),
+        message: `with networkMode "${String(networkMode)}" hostPort must be left out or equal containerPort (${mapping.containerPort}), got ${mapping.hostPort}`,
+      });
   });
+  if (networkMode === 'awsvpc' && listOf(container.links).length > 0)
+    problems.push({
+      path: at('links'),
+      message: 'links are not supported with networkMode "awsvpc" (containers reach each other on localhost)',
+    });
 
   if (isObject(container.healthCheck)) {
     for (const [field, range] of Object.entries(ECS_LIMITS.healthCheck))
@@ -236,8 +255,17 @@ export function checkEcsLimits(request: unknown): Problem[] {
   const compatibilities = listOf(request.requiresCompatibilities);
   const fargate = compatibilities.includes('FARGATE');
   containers.forEach((container, i) => {
-    if (isObject(container)) checkContainer(problems, container, i, names, volumes, fargate);
+    if (isObject(container))
+      checkContainer(problems, container, i, { names, volumes, fargate, networkMode: request.networkMode });
   });
+  if (isObject(request.proxyConfiguration)) {
+    const proxy = request.proxyConfiguration.containerName;
+    if (typeof proxy === 'string' && !names.has(proxy))
+      problems.push({
+        path: 'proxyConfiguration.containerName',
+        message: `no container named ${JSON.stringify(proxy)} in this task definition`,
+      });
+  }
   if (containers.length > 0 && containers.every((c) => isObject(c) && c.essential === false))
     problems.push({ path: 'containerDefinitions', message: 'at least one container must be essential' });
 

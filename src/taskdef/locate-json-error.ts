@@ -26,7 +26,11 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
   const fail = (message: string): never => {
     throw new JsonScanError(i, message);
   };
-  const describe = (): string => (i >= text.length ? 'the end of the input' : JSON.stringify(text[i]));
+  const describe = (): string => {
+    const ch = text[i];
+    if (ch === undefined) return 'the end of the input';
+    return ch < ' ' ? JSON.stringify(ch) : `'${ch}'`;
+  };
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t'))
       i++;

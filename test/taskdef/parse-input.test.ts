@@ -360,7 +360,7 @@ describe('Function: parseTaskDefinitionJson', () => {
     {
       name: 'a missing comma',
       text: '{\n  "family": "web"\n  "containerDefinitions": []\n}',
-      message: "invalid JSON at line 3, column 3: expected ',' or '}' after a property value, found \"\\\"\"",
+      message: `invalid JSON at line 3, column 3: expected ',' or '}' after a property value, found '"'`,
     },
     {
       name: 'a trailing comma',
@@ -380,12 +380,12 @@ describe('Function: parseTaskDefinitionJson', () => {
     {
       name: 'text after the document',
       text: '{} {}',
-      message: 'invalid JSON at line 1, column 4: unexpected "{" after the end of the JSON value',
+      message: "invalid JSON at line 1, column 4: unexpected '{' after the end of the JSON value",
     },
     {
       name: 'an unquoted template placeholder',
       text: '{"cpu": $CPU}',
-      message: 'invalid JSON at line 1, column 9: expected a value, found "$"',
+      message: "invalid JSON at line 1, column 9: expected a value, found '$'",
     },
     { name: 'empty input', text: '  \n', message: 'invalid JSON: the input is empty' },
   ];

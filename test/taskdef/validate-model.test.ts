@@ -331,6 +331,26 @@ describe('Function: validateAgainstModel', () => {
       message: /between 0 and 65535/,
     },
     {
+      name: 'a hostPort different from containerPort in awsvpc mode',
+      value: fargate({
+        containerDefinitions: [container({ portMappings: [{ containerPort: 80, hostPort: 8080 }] })],
+      }),
+      path: 'containerDefinitions[0].portMappings[0].hostPort',
+      message: /hostPort must be left out or equal containerPort \(80\), got 8080/,
+    },
+    {
+      name: 'links in awsvpc mode',
+      value: fargate({ containerDefinitions: [container({ links: ['db'] }), container({ name: 'db' })] }),
+      path: 'containerDefinitions[0].links',
+      message: /links are not supported with networkMode "awsvpc"/,
+    },
+    {
+      name: 'an App Mesh proxy naming a missing container',
+      value: request({ proxyConfiguration: { type: 'APPMESH', containerName: 'envoy' } }),
+      path: 'proxyConfiguration.containerName',
+      message: /no container named "envoy"/,
+    },
+    {
       name: 'Fargate with bridge networking',
       value: fargate({ networkMode: 'bridge' }),
       path: 'networkMode',
