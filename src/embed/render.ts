@@ -43,7 +43,8 @@ function describeOrigin(container: ContainerDefinition, image: ImageConfig | und
   if (!isUnset(container.entryPoint))
     return isUnset(container.command) ? 'entryPoint' : 'entryPoint + command';
   const entry = image?.entrypoint?.length ? 'the image ENTRYPOINT' : undefined;
-  const rest = isUnset(container.command) ? (image?.cmd?.length ? 'the image CMD' : undefined) : 'command';
+  const fromImage = entry === undefined ? 'the image CMD' : 'CMD';
+  const rest = isUnset(container.command) ? (image?.cmd?.length ? fromImage : undefined) : 'command';
   return [entry, rest].filter((s) => s !== undefined).join(' + ') || 'nothing';
 }
 
@@ -51,7 +52,7 @@ function unknownImageMessage(c: ContainerDefinition): string {
   const what = isUnset(c.command) ? 'ENTRYPOINT and CMD' : 'ENTRYPOINT';
   const empty = c.entryPoint !== undefined ? ' (entryPoint [] counts as unset in ECS)' : '';
   return (
-    `cannot wrap "${c.name}": its command line comes from the image's ${what}${empty}, which are not known here. ` +
+    `cannot wrap "${c.name}": its command line comes from the image's ${what}${empty}, which ${isUnset(c.command) ? 'are' : 'is'} not known here. ` +
     `Set entryPoint${isUnset(c.command) ? ' and command' : ''} in the task definition to what image "${c.image}" runs ` +
     '(docker image inspect shows Config.Entrypoint and Config.Cmd), or enable image look-up (--resolve-images)'
   );
