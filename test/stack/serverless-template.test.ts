@@ -1,0 +1,564 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript templates
+import { statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAdmissionSettings } from '../../src/admission/settings.js';
+import { indexTableDefinition, stateTableDefinition } from '../../src/aws/admission-tables.js';
+import { type CfnResource, type CfnTemplate, refersTo, resource, resourcesOfType } from './cfn-template.js';
+import { type EventPattern, matchesEventPattern } from './event-pattern.js';
+import { collectStatements, privilegeProblems, roleActions } from './least-privilege.js';
+import { FUNCTION_NAMES, type PackagedStack, packageStack, removePackagedStack } from './package-stack.js';
+import { recordedEvents } from './recorded-events.js';
+
+/** The ECS calls the admission controller handles (issue: "What it reacts to"). */
+const HANDLED_CALLS = ['RegisterTaskDefinition', 'CreateService', 'UpdateService', 'RunTask', 'StartTask'];
+
+const LOGICAL = { admission: 'Admission', reconcile: 'Reconcile', policy: 'Policy' } as const;
+
+let stack: PackagedStack;
+let template: CfnTemplate;
+
+beforeAll(async () => {
+  // A member-account setup, so the conditional statements and the bus policy are in force.
+  stack = await packageStack({
+    params: { memberExternalId: 'ci-external-id-0123456789', organizationId: 'o-abc123def4' },
+  });
+  template = stack.template;
+}, 240_000);
+
+afterAll(() => {
+  if (stack) removePackagedStack(stack);
+});
+
+const fnOf = (name: keyof typeof LOGICAL) => resource(template, `${LOGICAL[name]}LambdaFunction`);
+
+/** The rules whose target is the function, with their target. */
+function rulesTargeting(
+  functionLogicalId: string,
+): { id: string; rule: CfnResource; target: Record<string, unknown> }[] {
+  return resourcesOfType(template, 'AWS::Events::Rule').flatMap(([id, rule]) =>
+    ((rule.Properties.Targets as Record<string, unknown>[]) ?? [])
+      .filter((target) => refersTo(target.Arn, functionLogicalId))
+      .map((target) => ({ id, rule, target })),
+  );
+}
+
+describe('Function: serverless package', () => {
+  it('packages every function offline, without AWS credentials', () => {
+    // Assess
+    for (const name of FUNCTION_NAMES) expect(statSync(stack.zips[name]).size).toBeGreaterThan(0);
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
+  });
+
+  it('deploys each function on nodejs22.x, arm64, with its own role', () => {
+    // Assess
+    const roles = new Set<string>();
+    for (const name of FUNCTION_NAMES) {
+      const props = fnOf(name).Properties;
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Handler).toBe(`functions/${name}.handler`);
+      expect(props.Role).toEqual({ 'Fn::GetAtt': [`${LOGICAL[name]}Role`, 'Arn'] });
+      roles.add(JSON.stringify(props.Role));
+    }
+    expect(roles.size).toBe(FUNCTION_NAMES.length);
+    expect(resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id)).not.toContain(
+      'IamRoleLambdaExecution',
+    );
+  });
+});
+
+describe('Function: triggers', () => {
+  it('feeds admission from the default bus and from the product bus, with retries and a dead-letter queue', () => {
+    // Act
+    const rules = rulesTargeting('AdmissionLambdaFunction');
+
+    // Assess
+    expect(rules).toHaveLength(2);
+    const buses = rules.map(({ rule }) => JSON.stringify(rule.Properties.EventBusName ?? 'default')).sort();
+    expect(buses).toEqual([JSON.stringify('default'), JSON.stringify({ Ref: 'EventBus' })].sort());
+    for (const { rule, target } of rules) {
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['AdmissionDeadLetterQueue', 'Arn'] } });
+    }
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        refersTo(p.Properties.FunctionName, 'AdmissionLambdaFunction') &&
+        p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  it('sends admission failures that survive Lambda retries to the dead-letter queue', () => {
+    // Act
+    const [config] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter(([, c]) =>
+      refersTo(c.Properties.FunctionName, 'AdmissionLambdaFunction'),
+    );
+
+    // Assess
+    expect(config?.[1].Properties.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': ['AdmissionDeadLetterQueue', 'Arn'] } },
+    });
+  });
+
+  it('runs the sweep every 15 minutes by default', () => {
+    // Act
+    const rules = rulesTargeting('ReconcileLambdaFunction');
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+  });
+
+  it('serves sidecar routes without an authorizer and admin routes with IAM auth', () => {
+    // Act
+    const routes = Object.fromEntries(
+      resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => [
+        r.Properties.RouteKey,
+        r.Properties.AuthorizationType ?? 'NONE',
+      ]),
+    );
+
+    // Assess
+    expect(routes).toEqual({
+      'ANY /v1/policy': 'NONE',
+      'ANY /v1/audits': 'NONE',
+      'ANY /v1/rules': 'AWS_IAM',
+      'ANY /v1/rules/{proxy+}': 'AWS_IAM',
+      'ANY /v1/embed': 'AWS_IAM',
+    });
+    const [[, integration] = []] = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    expect(refersTo(integration?.Properties.IntegrationUri, 'PolicyLambdaFunction')).toBe(true);
+  });
+});
+
+describe('Function: admission event pattern', () => {
+  const events = recordedEvents();
+  const patternOf = () => {
+    const [first] = rulesTargeting('AdmissionLambdaFunction');
+    return first?.rule.Properties.EventPattern as EventPattern;
+  };
+  const detailOf = (event: Record<string, unknown>) => (event.detail ?? {}) as Record<string, unknown>;
+  const isHandledCall = (event: Record<string, unknown>) =>
+    event.source === 'aws.ecs' &&
+    event['detail-type'] === 'AWS API Call via CloudTrail' &&
+    detailOf(event).eventSource === 'ecs.amazonaws.com' &&
+    HANDLED_CALLS.includes(String(detailOf(event).eventName)) &&
+    !('errorCode' in detailOf(event));
+
+  it('is the same on both buses', () => {
+    // Act
+    const patterns = rulesTargeting('AdmissionLambdaFunction').map(
+      ({ rule }) => rule.Properties.EventPattern,
+    );
+
+    // Assess
+    expect(patterns[0]).toEqual(patterns[1]);
+  });
+
+  it('has recorded events to evaluate, handled and ignored ones', () => {
+    // Assess
+    expect(events.filter(({ event }) => isHandledCall(event)).length).toBeGreaterThanOrEqual(3);
+    expect(events.filter(({ event }) => !isHandledCall(event)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each([
+    [
+      'datadog-securitylabs__tales-from-the-cloud-trenches-ecs-crypto-mining__RegisterTaskDefinition.json',
+      true,
+    ],
+    ['datadog-securitylabs__tales-from-the-cloud-trenches-ecs-crypto-mining__CreateService.json', true],
+    ['datadog-securitylabs__tales-from-the-cloud-trenches-ecs-crypto-mining__CreateCluster.json', false],
+    ['awsdocs__amazon-ecs-developer-guide__doc_source_logging-using-cloudtrail.md__L38-L85.json', false],
+    ['awsdocs__amazon-ecs-developer-guide__doc_source_ecs_cwe_events.md__L210-L292.json', false],
+    ['awsdocs__amazon-ecs-developer-guide__doc_source_ecs_cwe_events.md__L357-L374.json', false],
+    ['awsdocs__amazon-ecs-developer-guide__doc_source_ecs_cwe_events.md__L587-L605.json', false],
+  ])('decides corpus/%s: matches=%s', (file, expected) => {
+    // Prepare
+    const recorded = events.find(({ name }) => name === `corpus/${file}`);
+
+    // Act
+    const matches = matchesEventPattern(patternOf(), recorded?.event);
+
+    // Assess
+    expect(recorded).toBeDefined();
+    expect(matches).toBe(expected);
+  });
+
+  it('matches every successful handled call and nothing else among the recorded events', () => {
+    // Act
+    const wrong = events
+      .filter(({ event }) => matchesEventPattern(patternOf(), event) !== isHandledCall(event))
+      .map(({ name }) => name);
+
+    // Assess
+    expect(wrong).toEqual([]);
+  });
+
+  it('filters out the failed variant of every handled call', () => {
+    // Prepare
+    const failed = events
+      .filter(({ event }) => isHandledCall(event))
+      .flatMap(({ name, event }) =>
+        ['AccessDenied', 'ClientException', 'ThrottlingException'].map((errorCode) => ({
+          name: `${name} (${errorCode})`,
+          event: { ...event, detail: { ...detailOf(event), errorCode, errorMessage: 'recorded failure' } },
+        })),
+      );
+
+    // Act
+    const matched = failed
+      .filter(({ event }) => matchesEventPattern(patternOf(), event))
+      .map(({ name }) => name);
+
+    // Assess
+    expect(failed.length).toBeGreaterThan(0);
+    expect(matched).toEqual([]);
+  });
+});
+
+/**
+ * A function's environment as Lambda would see it once deployed: references to the stack's own
+ * resources replaced by plausible values (names for Ref, ARNs/URLs for GetAtt), `Fn::If` taking the
+ * branch the packaged parameters select.
+ */
+function deployedEnvironment(name: keyof typeof LOGICAL): Record<string, string> {
+  const conditions: Record<string, boolean> = {
+    HasPolicyUrl: false,
+    HasOrganization: true,
+    HasMemberAccess: true,
+    HasAlarmEmail: false,
+  };
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as Record<string, unknown>;
+    if (typeof v.Ref === 'string') return `ecs-admission-ci-${v.Ref}`;
+    if (Array.isArray(v['Fn::GetAtt'])) {
+      const [id, attribute] = v['Fn::GetAtt'] as string[];
+      if (attribute === 'ApiEndpoint') return 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+      return `arn:aws:iam::111122223333:role/ecs-admission-ci-${id}`;
+    }
+    if (Array.isArray(v['Fn::If'])) {
+      const [condition, whenTrue, whenFalse] = v['Fn::If'] as [string, unknown, unknown];
+      return resolve(conditions[condition] ? whenTrue : whenFalse);
+    }
+    if (Array.isArray(v['Fn::Join'])) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(separator);
+    }
+    throw new Error(`environment value not understood: ${JSON.stringify(value)}`);
+  };
+  const variables = (fnOf(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, resolve(value)]));
+}
+
+describe('Function: environment', () => {
+  it.each(['admission', 'reconcile'] as const)('gives %s an environment its settings accept', (name) => {
+    // Act
+    const settings = loadAdmissionSettings(deployedEnvironment(name));
+
+    // Assess
+    expect(settings.mode).toBe('audit');
+    expect(settings.stateTable).toBe('ecs-admission-ci-StateTable');
+    expect(settings.indexTable).toBe('ecs-admission-ci-ServiceIndexTable');
+    expect(settings.busName).toBe('ecs-admission-ci-EventBus');
+    expect(settings.ownRoleArns).toEqual([
+      'arn:aws:iam::111122223333:role/ecs-admission-ci-AdmissionRole',
+      'arn:aws:iam::111122223333:role/ecs-admission-ci-ReconcileRole',
+    ]);
+    expect(settings.embed.policyUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
+  });
+});
+
+describe('Function: least privilege', () => {
+  it('grants no wildcard action, and * resources only where the API has no resource type', () => {
+    // Act
+    const problems = privilegeProblems(template);
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it('finds a broad grant when one is added (the check itself can fail)', () => {
+    // Prepare
+    const broken = structuredClone(template);
+    const role = resource(broken, 'PolicyRole');
+    const [policy] = role.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    policy?.PolicyDocument.Statement.push(
+      { Effect: 'Allow', Action: 'dynamodb:*', Resource: { 'Fn::GetAtt': ['RulesTable', 'Arn'] } },
+      { Effect: 'Allow', Action: 'ecs:UpdateService', Resource: '*' },
+      { Effect: 'Allow', Action: 'iam:PassRole', Resource: 'arn:aws:iam::111122223333:role/x' },
+    );
+
+    // Act
+    const problems = privilegeProblems(broken);
+
+    // Assess
+    expect(problems).toEqual([
+      'PolicyRole/policy: wildcard action dynamodb:*',
+      "PolicyRole/policy: ecs:UpdateService on '*'",
+      'PolicyRole/policy: iam:PassRole beyond this account',
+      'PolicyRole/policy: iam:PassRole without iam:PassedToService ecs-tasks.amazonaws.com',
+    ]);
+  });
+
+  it.each([
+    [
+      'AdmissionRole',
+      [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'ecr:BatchGetImage',
+        'ecr:GetAuthorizationToken',
+        'ecr:GetDownloadUrlForLayer',
+        'ecs:DeregisterTaskDefinition',
+        'ecs:DescribeServices',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DescribeTasks',
+        'ecs:ListClusters',
+        'ecs:ListServices',
+        'ecs:ListTagsForResource',
+        'ecs:ListTaskDefinitions',
+        'ecs:RegisterTaskDefinition',
+        'ecs:StopTask',
+        'ecs:TagResource',
+        'ecs:UpdateService',
+        'events:PutEvents',
+        'iam:PassRole',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
+        'sts:AssumeRole',
+      ],
+    ],
+    [
+      'ReconcileRole',
+      [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'ecr:BatchGetImage',
+        'ecr:GetAuthorizationToken',
+        'ecr:GetDownloadUrlForLayer',
+        'ecs:DeregisterTaskDefinition',
+        'ecs:DescribeServices',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListClusters',
+        'ecs:ListServices',
+        'ecs:ListTagsForResource',
+        'ecs:ListTaskDefinitions',
+        'ecs:RegisterTaskDefinition',
+        'ecs:TagResource',
+        'ecs:UpdateService',
+        'events:PutEvents',
+        'iam:PassRole',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+      ],
+    ],
+    [
+      'PolicyRole',
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'ecr:BatchGetImage',
+        'ecr:GetAuthorizationToken',
+        'ecr:GetDownloadUrlForLayer',
+        'events:PutEvents',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+      ],
+    ],
+  ])('gives %s exactly the actions its code calls', (roleId, expected) => {
+    // Act
+    const actions = roleActions(template, roleId);
+
+    // Assess
+    expect(actions).toEqual(expected);
+  });
+
+  it('passes roles only to ECS tasks, only for the configured role-name pattern', () => {
+    // Act
+    const passRole = collectStatements(template).filter(
+      ({ kind, statement }) =>
+        kind === 'identity' && JSON.stringify(statement.Action).includes('iam:PassRole'),
+    );
+
+    // Assess
+    expect(passRole.map(({ owner }) => owner).sort()).toEqual([
+      'AdmissionRole/admission',
+      'ReconcileRole/reconcile',
+    ]);
+    for (const { statement } of passRole) {
+      expect(statement.Resource).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*',
+      });
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      });
+    }
+  });
+
+  it('assumes only the member-account role, inside the organisation', () => {
+    // Act
+    const assume = collectStatements(template).filter(
+      ({ kind, statement }) =>
+        kind === 'identity' && JSON.stringify(statement.Action).includes('sts:AssumeRole'),
+    );
+
+    // Assess
+    expect(assume.map(({ owner }) => owner)).toEqual(['AdmissionRole/admission', 'AdmissionRole/admission']);
+    for (const { statement } of assume) {
+      expect(statement.Resource).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/ecs-admission-member',
+      });
+    }
+    expect(assume.map(({ statement }) => statement.Condition)).toContainEqual({
+      StringEquals: { 'aws:ResourceOrgID': 'o-abc123def4' },
+    });
+  });
+
+  it('lets only organisation members put ECS events on the product bus', () => {
+    // Act
+    const policy = resource(template, 'EventBusOrganizationPolicy');
+
+    // Assess
+    expect(policy.Condition).toBe('HasOrganization');
+    expect(policy.Properties.Statement).toMatchObject({
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123def4', 'events:source': 'aws.ecs' } },
+    });
+  });
+});
+
+describe('Function: nothing lost, someone told', () => {
+  it('keeps dead letters for 14 days, writable only by this stack’s admission rules', () => {
+    // Act
+    const queue = resource(template, 'AdmissionDeadLetterQueue');
+    const [[, queuePolicy] = []] = resourcesOfType(template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      refersTo(p.Properties.Queues, 'AdmissionDeadLetterQueue'),
+    );
+    const document = queuePolicy?.Properties.PolicyDocument as
+      | { Statement: Record<string, unknown>[] }
+      | undefined;
+    const allow = document?.Statement.find((s) => s.Effect === 'Allow');
+
+    // Assess
+    expect(queue.Properties.MessageRetentionPeriod).toBe(1209600);
+    const ruleNames = rulesTargeting('AdmissionLambdaFunction').map(({ rule }) =>
+      String(rule.Properties.Name),
+    );
+    const sourceArns = JSON.stringify(allow?.Condition);
+    for (const name of ruleNames) expect(sourceArns).toContain(`/${name}`);
+  });
+
+  it('alarms on dead letters and on delivery failures', () => {
+    // Act
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+    // Assess
+    const dlq = alarms.find((a) => refersTo(a.Dimensions, 'AdmissionDeadLetterQueue'));
+    expect(dlq).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
+    expect(dlq?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(alarms.some((a) => a.MetricName === 'FailedInvocations')).toBe(true);
+  });
+
+  it.each(FUNCTION_NAMES)('alarms on errors and throttles of %s', (name) => {
+    // Act
+    const metrics = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .filter((a) => refersTo(a.Dimensions, `${LOGICAL[name]}LambdaFunction`))
+      .map((a) => a.MetricName)
+      .sort();
+
+    // Assess
+    expect(metrics).toEqual(['Errors', 'Throttles']);
+  });
+
+  it('keeps every table recoverable to a point in time, on demand', () => {
+    // Act
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+
+    // Assess
+    expect(tables.map(([id]) => id).sort()).toEqual(['RulesTable', 'ServiceIndexTable', 'StateTable']);
+    for (const [, table] of tables) {
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    }
+    expect(resource(template, 'RulesTable').DeletionPolicy).toBe('Retain');
+  });
+
+  it.each([
+    ['StateTable', stateTableDefinition('x')],
+    ['ServiceIndexTable', indexTableDefinition('x')],
+  ])('declares %s with the key schema its store uses', (id, definition) => {
+    // Act
+    const table = resource(template, id).Properties;
+
+    // Assess
+    expect(table.KeySchema).toEqual(definition.KeySchema);
+    expect(table.AttributeDefinitions).toEqual(definition.AttributeDefinitions);
+  });
+
+  it('declares the rules table with the partition key the rules store uses', () => {
+    // Act
+    const table = resource(template, 'RulesTable').Properties;
+
+    // Assess: src/policy/rules-store.ts keeps every item under the string key `pk`, no sort key.
+    expect(table.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(table.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+  });
+
+  it('sets a retention on every log group', () => {
+    // Act
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+
+    // Assess
+    expect(groups.length).toBeGreaterThanOrEqual(5);
+    for (const [id, group] of groups) expect([id, group.Properties.RetentionInDays]).toEqual([id, 30]);
+  });
+
+  it('sends runtime audits to their log group, which lets EventBridge write', () => {
+    // Act
+    const [[, rule] = []] = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('ECS Runtime Audit'),
+    );
+    const policy = resourcesOfType(template, 'AWS::Logs::ResourcePolicy').map(([, p]) =>
+      JSON.stringify(p.Properties.PolicyDocument),
+    );
+
+    // Assess
+    expect(rule?.Properties.EventBusName).toEqual({ Ref: 'EventBus' });
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['ecs-admission'],
+      'detail-type': ['ECS Runtime Audit'],
+    });
+    expect(refersTo(rule?.Properties.Targets, 'AuditLogGroup')).toBe(true);
+    expect(policy.join()).toContain('events.amazonaws.com');
+    expect(policy.join()).toContain('${AuditLogGroup}');
+    expect(policy.join()).toContain('${AuditLogRule.Arn}');
+  });
+
+  it('generates the token signing key in Secrets Manager', () => {
+    // Act
+    const secret = resource(template, 'TokenSigningKey');
+
+    // Assess
+    expect(secret.Type).toBe('AWS::SecretsManager::Secret');
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    expect(secret.Properties.SecretString).toBeUndefined();
+  });
+});
