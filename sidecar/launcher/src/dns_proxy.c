@@ -244,35 +244,62 @@ static int client_port_of(const struct sockaddr_storage *sa) {
 }
 
 /* ---- UDP ---- */
-struct udp_job { uint8_t q[4096]; size_t qlen; struct sockaddr_storage from; socklen_t fromlen; };
+/* A few workers block on the one UDP socket, each answering a query at a time with its own connected
+ * upstream socket, kept while the server stays the same: no thread or socket is made per query. */
+#define UDP_WORKERS 8
 
-static void *udp_worker(void *arg) {
-  struct udp_job *job = arg;
-  struct who w;
-  char qname[256];
-  uint8_t reply[4096];
-  attribute(client_port_of(&job->from), 0, &w);
-  if (decide(job->q, job->qlen, &w, qname, sizeof qname)) {
-    size_t n = build_error(job->q, job->qlen, reply, sizeof reply, 3);
-    sendto(udp_fd, reply, n, 0, (struct sockaddr *)&job->from, job->fromlen);
-  } else if (!w.origlen) {
-    size_t n = build_error(job->q, job->qlen, reply, sizeof reply, 2);
-    sendto(udp_fd, reply, n, 0, (struct sockaddr *)&job->from, job->fromlen);
-  } else {
-    int fd = socket(w.orig.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&w.orig, w.origlen) == 0 && send(fd, job->q, job->qlen, 0) >= 0) {
-      struct pollfd pfd = {fd, POLLIN, 0};
-      if (poll(&pfd, 1, 5000) == 1) {
-        ssize_t r = recv(fd, reply, sizeof reply, 0);
-        if (r > 0) {
-          learn_answers(reply, (size_t)r, qname);
-          sendto(udp_fd, reply, (size_t)r, 0, (struct sockaddr *)&job->from, job->fromlen);
-        }
-      }
-    }
-    if (fd >= 0) close(fd);
+struct upstream { int fd; struct sockaddr_storage addr; socklen_t len; };
+
+static int upstream_for(struct upstream *up, const struct who *w) {
+  if (up->fd >= 0 && up->len == w->origlen && !memcmp(&up->addr, &w->orig, w->origlen)) return up->fd;
+  if (up->fd >= 0) close(up->fd);
+  up->fd = socket(w->orig.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (up->fd >= 0 && connect(up->fd, (const struct sockaddr *)&w->orig, w->origlen)) {
+    close(up->fd);
+    up->fd = -1;
   }
-  free(job);
+  up->addr = w->orig;
+  up->len = up->fd >= 0 ? w->origlen : 0;
+  return up->fd;
+}
+
+/* Sends the query upstream and waits for the reply with the same ID (a late reply to an earlier,
+ * timed-out query may still arrive on the kept socket). */
+static ssize_t forward_udp(struct upstream *up, const struct who *w, const uint8_t *q, size_t qlen, uint8_t *reply,
+                           size_t cap) {
+  int fd = upstream_for(up, w);
+  if (fd < 0 || send(fd, q, qlen, 0) < 0) return -1;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (waited >= 5000 || poll(&pfd, 1, (int)(5000 - waited)) != 1) return -1;
+    ssize_t r = recv(fd, reply, cap, 0);
+    if (r < 0) return -1;
+    if (r >= 2 && reply[0] == q[0] && reply[1] == q[1]) return r;
+  }
+}
+
+static void *udp_worker(void *unused) {
+  (void)unused;
+  struct upstream up = {-1, {0}, 0};
+  uint8_t q[4096], reply[4096];
+  for (;;) {
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    ssize_t qlen = recvfrom(udp_fd, q, sizeof q, 0, (struct sockaddr *)&from, &fromlen);
+    if (qlen < 12) continue;
+    struct who w;
+    char qname[256];
+    attribute(client_port_of(&from), 0, &w);
+    ssize_t n;
+    if (decide(q, (size_t)qlen, &w, qname, sizeof qname)) n = (ssize_t)build_error(q, (size_t)qlen, reply, sizeof reply, 3);
+    else if (!w.origlen) n = (ssize_t)build_error(q, (size_t)qlen, reply, sizeof reply, 2);
+    else if ((n = forward_udp(&up, &w, q, (size_t)qlen, reply, sizeof reply)) > 0) learn_answers(reply, (size_t)n, qname);
+    if (n > 0) sendto(udp_fd, reply, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+  }
   return NULL;
 }
 
@@ -285,25 +312,6 @@ static int spawn(void *(*fn)(void *), void *arg) {
   int rc = pthread_create(&t, &attr, fn, arg);
   pthread_attr_destroy(&attr);
   return rc;
-}
-
-/* A worker that cannot get a thread answers inline rather than dropping the query. */
-static void run_job(void *(*fn)(void *), void *arg) {
-  if (spawn(fn, arg)) fn(arg);
-}
-
-static void *udp_loop(void *unused) {
-  (void)unused;
-  for (;;) {
-    struct udp_job *job = malloc(sizeof *job);
-    if (!job) { sleep(1); continue; }
-    job->fromlen = sizeof job->from;
-    ssize_t r = recvfrom(udp_fd, job->q, sizeof job->q, 0, (struct sockaddr *)&job->from, &job->fromlen);
-    if (r <= 0) { free(job); continue; }
-    job->qlen = (size_t)r;
-    run_job(udp_worker, job);
-  }
-  return NULL;
 }
 
 /* ---- TCP ---- */
@@ -366,7 +374,8 @@ static void *tcp_loop(void *unused) {
   for (;;) {
     int c = accept4(tcp_fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) { if (errno == EMFILE || errno == ENFILE) sleep(1); continue; }
-    run_job(tcp_worker, (void *)(intptr_t)c);
+    /* TCP DNS is rare (large answers, use-vc): a thread per connection. */
+    if (spawn(tcp_worker, (void *)(intptr_t)c)) close(c);
   }
   return NULL;
 }
@@ -388,6 +397,8 @@ int dns_proxy_start(void) {
     proxy_port = ntohs(sa.sin_port);
   }
   if (proxy_port < 0) return -1;
-  if (spawn(udp_loop, NULL) || spawn(tcp_loop, NULL)) { proxy_port = -1; return -1; }
+  int workers = 0;
+  for (int i = 0; i < UDP_WORKERS; i++) workers += spawn(udp_worker, NULL) == 0;
+  if (!workers || spawn(tcp_loop, NULL)) { proxy_port = -1; return -1; }
   return proxy_port;
 }

@@ -1,0 +1,102 @@
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildClient,
+  buildLauncher,
+  createDnsNamespace,
+  makeTempDir,
+  policy,
+  run,
+  writePolicy,
+} from '../test/sidecar/launcher/harness.js';
+import type { BenchResult } from './bench-result.js';
+
+/**
+ * The launcher's overhead, launcher vs bare, measured side by side: alternating runs, and the fastest
+ * run of each (on a shared 2-core machine the slower runs measure the neighbours, not the launcher):
+ * (a) a syscall-heavy loop the filter never stops, (b) fork+exec, (c) added latency per DNS lookup;
+ * plus the static binary's size. Every section of the policy is enabled, so nothing is short-cut.
+ */
+export async function bench(): Promise<BenchResult[]> {
+  const launcher = buildLauncher();
+  const dir = makeTempDir('launcher-bench');
+  const ns = await createDnsNamespace();
+  try {
+    const spin = buildClient(dir, 'spin', 'musl');
+    const resolve = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
+    const policyFile = join(dir, 'policy.json');
+    writePolicy(
+      policyFile,
+      policy({
+        processes: { effect: 'prevent', deny: ['mkdir', '/usr/bin/nc*'] },
+        dns: { effect: 'prevent', deny: ['yahoo.com'] },
+        network: { effect: 'prevent', deny: ['192.0.2.0/24'] },
+      }),
+    );
+    const withLauncher = (command: string[]) => [launcher, '--policy-file', policyFile, '--', ...command];
+
+    /** Runs both variants `rounds` times, alternating, and returns the fastest of what they print (ns). */
+    const compare = async (
+      command: string[],
+      rounds: number,
+      prefix: string[] = [],
+      env: Record<string, string> = {},
+    ) => {
+      const bare: number[] = [];
+      const traced: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        for (const [argv, into] of [
+          [[...prefix, ...command], bare],
+          [[...prefix, ...withLauncher(command)], traced],
+        ] as const) {
+          const [cmd, ...args] = argv;
+          const r = await run(cmd ?? 'false', args, { env, timeoutMs: 120_000 });
+          const ns = Number(r.stdout.trim().split('\n').pop());
+          if (r.code !== 0 || !Number.isFinite(ns)) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+          into.push(ns);
+        }
+      }
+      return { bare: Math.min(...bare), traced: Math.min(...traced) };
+    };
+
+    const syscalls = await compare([spin, 'syscalls', '1000000'], 15);
+    const forkexec = await compare([spin, 'forkexec', '200', spin], 11);
+    const lookups = 200;
+    const dns = await compare([resolve, 'google.com'], 9, ns.exec, { REPEAT: String(lookups) });
+
+    const syscallRatio = syscalls.traced / syscalls.bare;
+    const forkRatio = forkexec.traced / forkexec.bare;
+    const addedMs = (dns.traced - dns.bare) / lookups / 1e6;
+    const size = statSync(launcher).size;
+    return [
+      {
+        name: 'syscall loop (untraced syscalls), launcher/bare',
+        value: syscallRatio,
+        unit: 'x',
+        target: '<= 1.05x',
+        ok: syscallRatio <= 1.05,
+      },
+      {
+        name: 'fork+exec loop, launcher/bare',
+        value: forkRatio,
+        unit: 'x',
+        target: '<= 1.5x',
+        ok: forkRatio <= 1.5,
+      },
+      { name: 'fork+exec, bare per iteration', value: forkexec.bare / 200 / 1e3, unit: 'µs' },
+      { name: 'fork+exec, launcher per iteration', value: forkexec.traced / 200 / 1e3, unit: 'µs' },
+      {
+        name: 'DNS lookup, added latency (musl, UDP, via the proxy)',
+        value: addedMs,
+        unit: 'ms',
+        target: '< 0.5 ms',
+        ok: addedMs < 0.5,
+      },
+      { name: 'DNS lookup, bare', value: dns.bare / lookups / 1e6, unit: 'ms' },
+      { name: 'launcher binary size (static, stripped)', value: size / 1024, unit: 'KiB' },
+    ];
+  } finally {
+    await ns.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
