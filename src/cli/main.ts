@@ -9,6 +9,10 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const COMMANDS: Record<string, Command> = {
   embed: { summary: 'embed the defender into a task definition', load: () => import('./commands/embed.js') },
   check: { summary: 'check that a task definition is protected', load: () => import('./commands/check.js') },
+  'image-config': {
+    summary: "print an image's ENTRYPOINT/CMD as read from its registry",
+    load: () => import('./commands/image-config.js'),
+  },
 };
 
 function usage(): string {
