@@ -27,6 +27,10 @@ static void usage(FILE *to) {
 
 static void on_signal(int sig) { trace_forward_signal(sig); }
 
+/* A closed stderr must not kill the launcher (and with it the app); a handler, unlike SIG_IGN, is not
+ * inherited across the command's exec. */
+static void ignore_signal(int sig) { (void)sig; }
+
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
   return v && *v ? v : fallback;
@@ -111,8 +115,10 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGPIPE};
+  int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM};
   for (size_t k = 0; k < sizeof forwarded / sizeof forwarded[0]; k++) sigaction(forwarded[k], &sa, NULL);
+  sa.sa_handler = ignore_signal;
+  sigaction(SIGPIPE, &sa, NULL);
 
   int rc = trace_run(argv + i);
   unsigned long dropped = audit_dropped();

@@ -277,6 +277,30 @@ static unsigned long socket_inode(pid_t pid, int fd) {
   return ino;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* "tcp" or "udp" for the tracee's socket (a duplicate of it, taken with pidfd_getfd, is asked). */
+static const char *socket_protocol(pid_t pid, int fd) {
+  const char *proto = "ip";
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) return proto;
+  int dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+  if (dup >= 0) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (!getsockopt(dup, SOL_SOCKET, SO_TYPE, &type, &len))
+      proto = type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "ip";
+    close(dup);
+  }
+  close(pidfd);
+  return proto;
+}
+
 static int is_proxy(const uint8_t a[16], int port) {
   static const uint8_t lo4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
   return port == dns_proxy_port() && !memcmp(a, lo4, 16);
@@ -285,6 +309,7 @@ static int is_proxy(const uint8_t a[16], int port) {
 /* A destination the app names: DNS (port 53) goes to the proxy; anything else meets the network rules
  * when `check_network` (connect). Returns 0, or an errno to fail the syscall with. */
 static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, int check_network) {
+  /* sockaddr_in is the smallest address that can name a port (AF_UNIX & co. are left alone). */
   if (!addr || len < sizeof(struct sockaddr_in) || len > sizeof(struct sockaddr_storage)) return 0;
   struct sockaddr_storage sa;
   memset(&sa, 0, sizeof sa);
@@ -342,7 +367,7 @@ static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, 
   json_escape(e_host, sizeof e_host, host);
   snprintf(details, sizeof details,
            "\"address\":\"%s\",\"port\":%d,\"protocol\":\"%s\",\"process\":\"%s\",\"pid\":%d%s%s%s", text, port,
-           "ip", e_exe, (int)pid, has_host ? ",\"host\":\"" : "", has_host ? e_host : "", has_host ? "\"" : "");
+           socket_protocol(pid, fd), e_exe, (int)pid, has_host ? ",\"host\":\"" : "", has_host ? e_host : "", has_host ? "\"" : "");
   audit_emit("network", v.effect, msg, details);
   return v.effect == EFFECT_PREVENT ? ECONNREFUSED : 0;
 }

@@ -208,6 +208,7 @@ describe('Function: launcher (network rules)', () => {
     expect(audits[0]?.details).toMatchObject({
       address: '10.53.1.2',
       port: 80,
+      protocol: 'tcp',
       host: 'yahoo.com',
       process: connectClient,
     });
