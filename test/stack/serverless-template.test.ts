@@ -1,12 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAdmissionSettings } from '../../src/admission/settings.js';
+import { AdmissionEnvSchema, loadAdmissionSettings } from '../../src/admission/settings.js';
 import { indexTableDefinition, stateTableDefinition } from '../../src/aws/admission-tables.js';
+import { loadPolicySettings, PolicyEnvSchema } from '../../src/policy/settings.js';
 import { type CfnResource, type CfnTemplate, refersTo, resource, resourcesOfType } from './cfn-template.js';
+import { deployedEnvironment } from './deployed-environment.js';
 import { type EventPattern, matchesEventPattern } from './event-pattern.js';
+import { importInFreshProcess, removeUnpacked, unpackZip } from './import-bundle.js';
 import { collectStatements, privilegeProblems, roleActions } from './least-privilege.js';
 import { FUNCTION_NAMES, type PackagedStack, packageStack, removePackagedStack } from './package-stack.js';
+import { readZip } from './read-zip.js';
 import { recordedEvents } from './recorded-events.js';
 
 /** The ECS calls the admission controller handles (issue: "What it reacts to"). */
@@ -65,6 +70,36 @@ describe('Function: serverless package', () => {
       'IamRoleLambdaExecution',
     );
   });
+});
+
+describe('Function: bundles', () => {
+  it.each(FUNCTION_NAMES)('packs %s as one self-contained ESM bundle', (name) => {
+    // Act
+    const names = readZip(stack.zips[name]).map((entry) => entry.name);
+
+    // Assess: the SDK is bundled (pinned by the lock file), nothing is left to resolve at run time.
+    expect(names).toContain(`functions/${name}.mjs`);
+    expect(names.filter((n) => n.includes('node_modules/'))).toEqual([]);
+  });
+
+  it.each(FUNCTION_NAMES)(
+    'loads %s on this Node with its deployed environment and finds its handler',
+    async (name) => {
+      // Prepare
+      const dir = unpackZip(stack.zips[name]);
+      const env = deployedEnvironment(template, `${LOGICAL[name]}LambdaFunction`);
+
+      try {
+        // Act
+        const loaded = await importInFreshProcess(join(dir, 'functions', `${name}.mjs`), env);
+
+        // Assess
+        expect(loaded.handler).toBe('function');
+      } finally {
+        removeUnpacked(dir);
+      }
+    },
+  );
 });
 
 describe('Function: triggers', () => {
@@ -217,45 +252,10 @@ describe('Function: admission event pattern', () => {
   });
 });
 
-/**
- * A function's environment as Lambda would see it once deployed: references to the stack's own
- * resources replaced by plausible values (names for Ref, ARNs/URLs for GetAtt), `Fn::If` taking the
- * branch the packaged parameters select.
- */
-function deployedEnvironment(name: keyof typeof LOGICAL): Record<string, string> {
-  const conditions: Record<string, boolean> = {
-    HasPolicyUrl: false,
-    HasOrganization: true,
-    HasMemberAccess: true,
-    HasAlarmEmail: false,
-  };
-  const resolve = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    const v = value as Record<string, unknown>;
-    if (typeof v.Ref === 'string') return `ecs-admission-ci-${v.Ref}`;
-    if (Array.isArray(v['Fn::GetAtt'])) {
-      const [id, attribute] = v['Fn::GetAtt'] as string[];
-      if (attribute === 'ApiEndpoint') return 'https://abc123.execute-api.eu-west-1.amazonaws.com';
-      return `arn:aws:iam::111122223333:role/ecs-admission-ci-${id}`;
-    }
-    if (Array.isArray(v['Fn::If'])) {
-      const [condition, whenTrue, whenFalse] = v['Fn::If'] as [string, unknown, unknown];
-      return resolve(conditions[condition] ? whenTrue : whenFalse);
-    }
-    if (Array.isArray(v['Fn::Join'])) {
-      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(resolve).join(separator);
-    }
-    throw new Error(`environment value not understood: ${JSON.stringify(value)}`);
-  };
-  const variables = (fnOf(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, resolve(value)]));
-}
-
 describe('Function: environment', () => {
   it.each(['admission', 'reconcile'] as const)('gives %s an environment its settings accept', (name) => {
     // Act
-    const settings = loadAdmissionSettings(deployedEnvironment(name));
+    const settings = loadAdmissionSettings(deployedEnvironment(template, `${LOGICAL[name]}LambdaFunction`));
 
     // Assess
     expect(settings.mode).toBe('audit');
@@ -267,6 +267,43 @@ describe('Function: environment', () => {
       'arn:aws:iam::111122223333:role/ecs-admission-ci-ReconcileRole',
     ]);
     expect(settings.embed.policyUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
+  });
+  it('gives policy an environment its settings accept', () => {
+    // Act
+    const settings = loadPolicySettings(deployedEnvironment(template, 'PolicyLambdaFunction'));
+
+    // Assess
+    expect(settings.rulesTable).toBe('ecs-admission-ci-RulesTable');
+    expect(settings.busName).toBe('ecs-admission-ci-EventBus');
+    expect(settings.signingKeySecretArn).toBe('ecs-admission-ci-TokenSigningKey');
+    expect(settings.embedConfig).toMatchObject({
+      policyUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+      images: { X86_64: 'ecs-admission/defender:latest', ARM64: 'ecs-admission/defender:latest' },
+    });
+  });
+
+  it('sets every variable the settings modules read, except the tuning knobs left at their defaults', () => {
+    // Prepare
+    const tuning = [
+      'ECS_ADMISSION_CLAIM_SECONDS',
+      'ECS_ADMISSION_SWEEP_RESERVE_MS',
+      'ECS_ADMISSION_SWEEP_MAX_REGISTRATIONS',
+      'ECS_ADMISSION_POLICY_CHECK_SECONDS',
+    ];
+    const expected = {
+      AdmissionLambdaFunction: Object.keys(AdmissionEnvSchema.shape),
+      ReconcileLambdaFunction: Object.keys(AdmissionEnvSchema.shape),
+      PolicyLambdaFunction: Object.keys(PolicyEnvSchema.shape),
+    };
+
+    // Act
+    const missing = Object.entries(expected).flatMap(([id, names]) => {
+      const set = Object.keys(deployedEnvironment(template, id));
+      return names.filter((n) => !tuning.includes(n) && !set.includes(n)).map((n) => `${id}: ${n}`);
+    });
+
+    // Assess
+    expect(missing).toEqual([]);
   });
 });
 

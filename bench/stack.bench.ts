@@ -1,0 +1,70 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { deployedEnvironment } from '../test/stack/deployed-environment.js';
+import { importInFreshProcess, removeUnpacked, unpackZip } from '../test/stack/import-bundle.js';
+import { FUNCTION_NAMES, packageStack, removePackagedStack } from '../test/stack/package-stack.js';
+import type { BenchResult } from './bench-result.js';
+
+const MIB = 1024 * 1024;
+const ZIP_TARGET_BYTES = MIB;
+const IMPORT_TARGET_MS = 150;
+const IMPORT_RUNS = 7;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/**
+ * The deployable bundles: each function's zip as `serverless package` writes it (target < 1 MiB),
+ * and a cold-start proxy: the median time to import the bundle in a fresh Node process with the
+ * deployed environment (target < 150 ms). Also how long packaging takes (CI runs it).
+ */
+export async function bench(): Promise<BenchResult[]> {
+  const stack = await packageStack({
+    params: { memberExternalId: 'bench-external-id-0123456789', organizationId: 'o-abc123def4' },
+  });
+  const results: BenchResult[] = [
+    { name: 'serverless package (3 functions)', value: stack.packageMs / 1000, unit: 's' },
+  ];
+  try {
+    for (const name of FUNCTION_NAMES) {
+      const bytes = statSync(stack.zips[name]).size;
+      results.push({
+        name: `${name} zip size`,
+        value: bytes / 1024,
+        unit: 'KiB',
+        target: '< 1024 KiB',
+        ok: bytes < ZIP_TARGET_BYTES,
+      });
+      const dir = unpackZip(stack.zips[name]);
+      try {
+        const file = join(dir, 'functions', `${name}.mjs`);
+        const env = deployedEnvironment(
+          stack.template,
+          `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`,
+        );
+        const times: number[] = [];
+        for (let run = 0; run < IMPORT_RUNS; run++) {
+          const result = await importInFreshProcess(file, env);
+          if (result.handler !== 'function')
+            throw new Error(`${name}: the bundle exports no handler function`);
+          times.push(result.ms);
+        }
+        const ms = median(times);
+        results.push({
+          name: `${name} bundle import, fresh process (median of ${IMPORT_RUNS})`,
+          value: ms,
+          unit: 'ms',
+          target: `< ${IMPORT_TARGET_MS} ms`,
+          ok: ms < IMPORT_TARGET_MS,
+        });
+      } finally {
+        removeUnpacked(dir);
+      }
+    }
+  } finally {
+    removePackagedStack(stack);
+  }
+  return results;
+}
