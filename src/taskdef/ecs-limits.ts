@@ -87,6 +87,26 @@ function checkTags(problems: Problem[], tags: unknown): void {
   });
 }
 
+/**
+ * An upper bound of the UTF-8 JSON size, without building the string: every UTF-16 unit of a string
+ * costs at most 6 bytes (a `\u001f` escape), everything else is counted generously. Serializing
+ * only when this bound passes the limit keeps validation of ordinary task definitions cheap.
+ */
+function jsonBytesUpperBound(value: unknown): number {
+  if (typeof value === 'string') return value.length * 6 + 2;
+  if (Array.isArray(value)) {
+    let size = 2;
+    for (const item of value) size += jsonBytesUpperBound(item) + 1;
+    return size;
+  }
+  if (isObject(value)) {
+    let size = 2;
+    for (const key in value) size += key.length * 6 + 4 + jsonBytesUpperBound(value[key]);
+    return size;
+  }
+  return 24; // numbers, booleans, null
+}
+
 /** What a container's checks need to know about the task around it. */
 interface TaskContext {
   names: Set<string>;
@@ -299,7 +319,10 @@ export function checkEcsLimits(request: unknown): Problem[] {
 
   checkTags(problems, request.tags);
 
-  const bytes = Buffer.byteLength(JSON.stringify(request), 'utf8');
+  const bytes =
+    jsonBytesUpperBound(request) > ECS_LIMITS.maxRequestBytes
+      ? Buffer.byteLength(JSON.stringify(request), 'utf8')
+      : 0;
   if (bytes > ECS_LIMITS.maxRequestBytes)
     problems.push({
       path: '$',

@@ -54,10 +54,21 @@ const isObject = (value: unknown): value is JsonObject =>
 
 const fail = (path: string, message: string): ParseResult => ({ ok: false, errors: [{ path, message }] });
 
+function hasNullMember(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasNullMember);
+  if (!isObject(value)) return false;
+  for (const key in value) {
+    const member = value[key];
+    if (member === null || hasNullMember(member)) return true;
+  }
+  return false;
+}
+
 /**
  * A copy without object members whose value is `null`. The AWS CLI (botocore) treats a null member
  * as absent, and tools print them (`"command": null` in DescribeTaskDefinition dumps), so we do the
- * same rather than reject. Nulls inside lists are kept: they are errors.
+ * same rather than reject. Nulls inside lists are kept: they are errors. Only called when
+ * {@link hasNullMember} found one, so the common case allocates nothing here.
  */
 function dropNulls(value: unknown, path: PropertyKey[], dropped: Problem[]): unknown {
   if (Array.isArray(value)) return value.map((item, index) => dropNulls(item, [...path, index], dropped));
@@ -101,7 +112,8 @@ export function parseTaskDefinitionInput(value: unknown): ParseResult {
 
   const normalized: Problem[] = [];
   const stripped: string[] = [];
-  const input = dropNulls(value, [], normalized) as JsonObject;
+  // zod returns fresh objects, so the input is never modified even when no copy is made here.
+  const input = (hasNullMember(value) ? dropNulls(value, [], normalized) : value) as JsonObject;
 
   let form: InputForm;
   let body: JsonObject;
@@ -166,7 +178,10 @@ export function parseTaskDefinitionInput(value: unknown): ParseResult {
       errors.push(...formatZodIssues(tags.error, { prefix: ['tags'], unknownFieldHint: UNKNOWN_FIELD_HINT }));
   }
 
-  const parsed = RegisterTaskDefinitionRequestSchema.safeParse(request, { reportInput: true });
+  // reportInput (needed to name the wrong value's type) slows the success path, so it is only
+  // turned on for the second pass that formats the errors.
+  let parsed = RegisterTaskDefinitionRequestSchema.safeParse(request);
+  if (!parsed.success) parsed = RegisterTaskDefinitionRequestSchema.safeParse(request, { reportInput: true });
   if (!parsed.success)
     errors.push(
       ...formatZodIssues(parsed.error, {
