@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,12 @@ size_t json_escape(char *buf, size_t cap, const char *s) {
 
 static int get_fd(void) {
   pthread_mutex_lock(&open_lock);
+  struct stat st;
+  /* The agent may remove the file once it has shipped it: write to a new one then. */
+  if (audit_fd >= 0 && fstat(audit_fd, &st) == 0 && st.st_nlink == 0) {
+    close(audit_fd);
+    audit_fd = -1;
+  }
   if (audit_fd < 0 && audit_path)
     audit_fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
   int fd = audit_fd;

@@ -189,6 +189,48 @@ describe('Function: launcher (DNS rules)', () => {
   });
 });
 
+describe('Function: launcher (DNS over IPv6)', () => {
+  it('proxies a resolver whose server has an IPv6 address', async () => {
+    // Prepare
+    const ns6 = await createDnsNamespace({ ipv6: true });
+    const base = join(dir, 'ipv6');
+    writePolicy(`${base}.policy.json`, blockYahoo);
+    try {
+      // Act
+      const results = await Promise.all(
+        [['getent', 'ahostsv4'], [resolveMusl]].map((client) =>
+          run(ns6.exec[0] ?? 'ip', [
+            ...ns6.exec.slice(1),
+            launcher,
+            '--policy-file',
+            `${base}.policy.json`,
+            '--audit-file',
+            `${base}.audit.ndjson`,
+            '--',
+            'sh',
+            '-c',
+            `${client.join(' ')} yahoo.com; echo status=$?; ${client.join(' ')} google.com`,
+          ]),
+        ),
+      );
+
+      // Assess
+      const [glibc, musl] = results;
+      expect(glibc?.stdout).toMatch(/^status=2\n10\.53\.1\.1\s+STREAM google\.com/);
+      expect(musl?.stdout).toBe('yahoo.com error Name does not resolve\nstatus=1\ngoogle.com ok 10.53.1.1\n');
+      expect(ns6.queries()).toContain('google.com/A/udp');
+      expect(ns6.queries().filter((q) => q.startsWith('yahoo.com'))).toEqual([]);
+      expect(
+        readAudits(`${base}.audit.ndjson`)
+          .map((a) => a.details.process)
+          .sort(),
+      ).toEqual(['/usr/bin/getent', resolveMusl].sort());
+    } finally {
+      await ns6.close();
+    }
+  });
+});
+
 describe('Function: launcher (network rules)', () => {
   it('refuses a connection to a denied host name learnt from DNS, and audits it', async () => {
     // Prepare

@@ -126,7 +126,10 @@ export function policy(overrides: Partial<CompiledPolicy> = {}): CompiledPolicy 
 
 let netnsCounter = 0;
 
-/** A network namespace with loopback up, 10.53.0.53 on it, a DNS server there, and a resolv.conf naming it. */
+/**
+ * A network namespace with loopback up, 10.53.0.53 (or fd53::53) on it, a DNS server there, and a
+ * resolv.conf naming it.
+ */
 export interface DnsNamespace {
   name: string;
   server: string;
@@ -137,10 +140,10 @@ export interface DnsNamespace {
   close(): Promise<void>;
 }
 
-export async function createDnsNamespace(): Promise<DnsNamespace> {
+export async function createDnsNamespace(options: { ipv6?: boolean } = {}): Promise<DnsNamespace> {
   requireTools('ip');
   const name = `ecsadm-l${process.pid}-${netnsCounter++}`;
-  const server = '10.53.0.53';
+  const server = options.ipv6 ? 'fd53::53' : '10.53.0.53';
   const etc = `/etc/netns/${name}`;
   let child: ChildProcess | undefined;
   const cleanup = () => {
@@ -156,7 +159,12 @@ export async function createDnsNamespace(): Promise<DnsNamespace> {
   try {
     execFileSync('ip', ['netns', 'add', name], { stdio: 'pipe' });
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'], { stdio: 'pipe' });
-    execFileSync('ip', ['-n', name, 'addr', 'add', `${server}/32`, 'dev', 'lo'], { stdio: 'pipe' });
+    execFileSync('ip', ['-n', name, 'addr', 'add', `${server}/${options.ipv6 ? 128 : 32}`, 'dev', 'lo'], {
+      stdio: 'pipe',
+    });
+    // glibc asks for IPv4 addresses only when the host has a non-loopback one (AI_ADDRCONFIG).
+    if (options.ipv6)
+      execFileSync('ip', ['-n', name, 'addr', 'add', '10.53.0.54/32', 'dev', 'lo'], { stdio: 'pipe' });
     mkdirSync(etc, { recursive: true });
     writeFileSync(join(etc, 'resolv.conf'), `nameserver ${server}\noptions timeout:2 attempts:1\n`);
     const lines: string[] = [];

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient, buildLauncher, makeTempDir, policy, readAudits, run, writePolicy } from './harness.js';
@@ -228,6 +228,35 @@ describe('Function: launcher (process lifecycle)', () => {
 
     // Assess
     expect(result.code).toBe(42);
+  });
+
+  it('lets the command be stopped and continued (group-stop under ptrace)', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+    const script = `echo $$ > ${work}.pid; kill -STOP $$; echo resumed`;
+    let stoppedState = '';
+
+    // Act
+    const result = await run(
+      launcher,
+      ['--policy-file', policyFile, '--audit-file', auditFile, '--', 'sh', '-c', script],
+      {
+        onStart: () => {
+          setTimeout(() => {
+            const pid = readFileSync(`${work}.pid`, 'utf8').trim();
+            // Field 3 of /proc/PID/stat: T (stopped) or t (tracing stop); either way, not running.
+            stoppedState = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0] ?? '';
+            process.kill(Number(pid), 'SIGCONT');
+          }, 500);
+        },
+      },
+    );
+
+    // Assess
+    expect(stoppedState).toMatch(/^[Tt]$/);
+    expect(result.stdout).toBe('resumed\n');
+    expect(result.code).toBe(0);
   });
 
   it('adopts and reaps orphans', async () => {
