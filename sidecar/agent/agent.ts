@@ -5,14 +5,15 @@ import { AuditShipper } from './audit-shipper.js';
 import { AuditTailer } from './audit-tailer.js';
 import { type Clock, systemClock } from './clock.js';
 import { DiskBuffer } from './disk-buffer.js';
+import type { HttpFetch } from './http-client.js';
 import { installLauncher } from './install-launcher.js';
 import { type AgentLogger, silentLogger } from './log.js';
 import { TaskMetadata } from './metadata.js';
-import { type FetchFn, PolicySync } from './policy-sync.js';
+import { PolicySync } from './policy-sync.js';
 import type { AgentSettings, AppContainer } from './settings.js';
 
 export interface AgentDeps {
-  fetch?: FetchFn;
+  fetch?: HttpFetch;
   clock?: Clock;
   logger?: AgentLogger;
   /** Called after a container's policy changed on disk (the WAAS proxy hooks in here). */

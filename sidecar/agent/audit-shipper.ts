@@ -2,9 +2,9 @@ import { AuditSchema } from '../../src/audit/audit.js';
 import { type Clock, systemClock } from './clock.js';
 import type { DiskBuffer } from './disk-buffer.js';
 import { AuditShipError } from './errors.js';
+import { type HttpFetch, type HttpResponse, nodeHttpFetch } from './http-client.js';
 import { type AgentLogger, silentLogger } from './log.js';
 import { enrich, type TaskFacts } from './metadata.js';
-import type { FetchFn } from './policy-sync.js';
 
 export interface AuditShipperOptions {
   policyUrl: string;
@@ -17,7 +17,7 @@ export interface AuditShipperOptions {
   /** Wait between two looks at an empty buffer. */
   flushMs: number;
   retryMaxMs: number;
-  fetch?: FetchFn;
+  fetch?: HttpFetch;
   clock?: Clock;
   logger?: AgentLogger;
 }
@@ -135,9 +135,9 @@ export class AuditShipper {
   private async post(audits: string[]): Promise<void> {
     let pending = audits;
     for (let round = 0; ; round++) {
-      let response: Response;
+      let response: HttpResponse;
       try {
-        response = await (this.options.fetch ?? fetch)(`${this.options.policyUrl}/v1/audits`, {
+        response = await (this.options.fetch ?? nodeHttpFetch)(`${this.options.policyUrl}/v1/audits`, {
           method: 'POST',
           headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/json' },
           body: `{"audits":[${pending.join(',')}]}`,

@@ -14,7 +14,7 @@ type Offsets = z.infer<typeof OffsetsSchema>;
 
 /** Longest audit line accepted; a longer one is skipped and counted as invalid. */
 const MAX_LINE_BYTES = 64 * 1024;
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 export interface AuditTailerOptions {
   auditDir: string;

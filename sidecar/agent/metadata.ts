@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Audit } from '../../src/audit/audit.js';
 import { type Clock, systemClock } from './clock.js';
-import type { FetchFn } from './policy-sync.js';
+import { type HttpFetch, nodeHttpFetch } from './http-client.js';
 
 /** The part of the task metadata endpoint v4 `GET ${ECS_CONTAINER_METADATA_URI_V4}/task` answer the agent uses. */
 export const TaskMetadataSchema = z
@@ -41,7 +41,7 @@ export class TaskMetadata {
 
   constructor(
     private readonly uri: string | undefined,
-    private readonly deps: { fetch?: FetchFn; clock?: Clock; retryMs?: number } = {},
+    private readonly deps: { fetch?: HttpFetch; clock?: Clock; retryMs?: number } = {},
   ) {}
 
   async get(): Promise<TaskFacts> {
@@ -49,7 +49,7 @@ export class TaskMetadata {
     const clock = this.deps.clock ?? systemClock;
     if (clock.now() < this.nextTry) return {};
     try {
-      const response = await (this.deps.fetch ?? fetch)(`${this.uri.replace(/\/+$/, '')}/task`, {
+      const response = await (this.deps.fetch ?? nodeHttpFetch)(`${this.uri.replace(/\/+$/, '')}/task`, {
         signal: AbortSignal.timeout(2000),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);

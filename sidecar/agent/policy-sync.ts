@@ -4,10 +4,9 @@ import { type CompiledPolicy, CompiledPolicySchema } from '../../src/policy/comp
 import { writeFileAtomic } from './atomic-write.js';
 import { type Clock, jittered, systemClock } from './clock.js';
 import { PolicyFetchError } from './errors.js';
+import { type HttpFetch, type HttpResponse, nodeHttpFetch } from './http-client.js';
 import { type AgentLogger, silentLogger } from './log.js';
 import type { AppContainer } from './settings.js';
-
-export type FetchFn = typeof fetch;
 
 export type PolicyFetchResult =
   | { status: 'changed'; policy: CompiledPolicy; etag: string | undefined }
@@ -16,7 +15,7 @@ export type PolicyFetchResult =
 export interface PolicyClientOptions {
   policyUrl: string;
   token: string;
-  fetch?: FetchFn;
+  fetch?: HttpFetch;
   timeoutMs?: number;
 }
 
@@ -32,9 +31,9 @@ export async function fetchPolicy(
     accept: 'application/json',
   };
   if (etag) headers['if-none-match'] = etag;
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await (options.fetch ?? fetch)(url, {
+    response = await (options.fetch ?? nodeHttpFetch)(url, {
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
@@ -47,7 +46,7 @@ export async function fetchPolicy(
     );
   }
   if (response.status === 304) {
-    await response.body?.cancel();
+    await response.text().catch(() => '');
     return { status: 'not-modified' };
   }
   const text = await response.text().catch(() => '');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildClient,
+  buildGoClient,
   buildLauncher,
   createDnsNamespace,
   type DnsNamespace,
@@ -19,13 +20,15 @@ let dir: string;
 let ns: DnsNamespace;
 let resolveMusl: string;
 let connectClient: string;
+let resolveGo: string;
 
 beforeAll(async () => {
-  requireTools('getent', 'busybox', 'ip');
+  requireTools('getent', 'busybox', 'ip', 'go');
   launcher = buildLauncher();
   dir = makeTempDir('launcher-dns');
   resolveMusl = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
   connectClient = buildClient(dir, 'connect', 'musl');
+  resolveGo = buildGoClient(dir, 'resolve');
   ns = await createDnsNamespace();
 });
 
@@ -100,6 +103,13 @@ const clients: Client[] = [
     process: () => resolveMusl,
     resolved: /^google\.com ok 10\.53\.1\.1$/m,
     notFound: { code: 1, output: /^yahoo\.com error Name does not resolve$/m },
+  },
+  {
+    name: 'Go (pure-Go resolver, static: connect + write)',
+    command: (d) => [resolveGo, d],
+    process: () => resolveGo,
+    resolved: /^google\.com ok 10\.53\.1\.1$/m,
+    notFound: { code: 1, output: /^yahoo\.com error not found$/m },
   },
   {
     name: 'busybox nslookup (connect + send)',

@@ -49,6 +49,23 @@ export function buildClient(dir: string, name: string, toolchain: Toolchain, out
   return out;
 }
 
+/** Compiles clients/NAME.go (pure-Go resolver, static: CGO disabled) into dir; returns its path. */
+export function buildGoClient(dir: string, name: string, output = `${name}-go`): string {
+  requireTools('go');
+  const out = join(dir, output);
+  execFileSync('go', ['build', '-o', out, join(here, 'clients', `${name}.go`)], {
+    stdio: 'pipe',
+    env: {
+      ...process.env,
+      CGO_ENABLED: '0',
+      GO111MODULE: 'off',
+      // A cache kept between runs: the first build compiles the standard library.
+      GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'ecs-admission-gocache'),
+    },
+  });
+  return out;
+}
+
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ecsadm-${prefix}-`));
 }
