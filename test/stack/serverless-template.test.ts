@@ -407,7 +407,6 @@ describe('Function: least privilege', () => {
       [
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'ecr:BatchGetImage',
