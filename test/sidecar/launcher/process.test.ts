@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient, buildLauncher, makeTempDir, policy, readAudits, run, writePolicy } from './harness.js';
@@ -310,6 +310,33 @@ describe('Function: launcher (process lifecycle)', () => {
     expect(existsSync(`${work}.before`)).toBe(true);
     expect(existsSync(`${work}.after`)).toBe(false);
     expect(readAudits(auditFile)).toHaveLength(1);
+  });
+
+  it('keeps the last good policy when the file is replaced by one that does not parse', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+    const script = `while [ ! -e ${work}.go ]; do sleep 0.05; done; mkdir ${work}; echo done`;
+
+    // Act
+    const result = await run(
+      launcher,
+      ['--policy-file', policyFile, '--audit-file', auditFile, '--', 'sh', '-c', script],
+      {
+        onStart: () => {
+          setTimeout(() => {
+            writeFileSync(`${policyFile}.tmp`, '{"version": "v2", "processes": ');
+            renameSync(`${policyFile}.tmp`, policyFile);
+            writeFileSync(`${work}.go`, '');
+          }, 300);
+        },
+      },
+    );
+
+    // Assess
+    expect(result.stdout).toContain('done');
+    expect(result.stderr).toContain('policy not loaded, keeping the previous one');
+    expect(existsSync(work)).toBe(false);
   });
 
   it('refuses to start the command when no policy arrives in time (fail closed)', async () => {
