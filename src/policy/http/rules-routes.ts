@@ -80,8 +80,9 @@ export function rulesRoutes(deps: { store: RulesStore; cache: PolicyCache }): Ro
       },
     },
     {
-      method: 'PUT',
-      path: '/v1/rules-order',
+      // Reordering changes the collection, not one rule: PATCH the collection with the new order.
+      method: 'PATCH',
+      path: '/v1/rules',
       auth: 'admin',
       bodyLimit: RULES_BODY_LIMIT,
       async handle({ request }) {

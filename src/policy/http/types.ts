@@ -17,6 +17,8 @@ export interface HttpRequest {
    * caller ARN); the admin authenticator decides what it means.
    */
   iamCaller?: string | undefined;
+  /** The AWS account of the authenticated caller, when the platform knows it. */
+  callerAccount?: string | undefined;
 }
 
 export interface HttpResponse {

@@ -70,11 +70,11 @@ describe('Function: createPolicyService (routing)', () => {
   it('answers 404 for an unknown route and 405 with Allow for a wrong method', async () => {
     const { call } = await setup();
     const notFound = await call({ method: 'GET', path: '/v1/nope' });
-    const wrongMethod = await call({ method: 'PATCH', path: '/v1/rules' });
+    const wrongMethod = await call({ method: 'POST', path: '/v1/policy' });
     expect(notFound.status).toBe(404);
     expect(json(notFound)).toEqual({ error: 'not_found', message: 'no such route' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.allow).toBe('GET, PUT, POST');
+    expect(wrongMethod.headers.allow).toBe('GET');
   });
 
   it('refuses a body on a route that takes none, before reading it', async () => {
@@ -247,7 +247,7 @@ describe('Function: createPolicyService (admin rules routes)', () => {
       { name: 'a', description: 'x' },
       { 'if-match': '"2"' },
     );
-    const reordered = await admin('PUT', '/v1/rules-order', { order: ['b', 'a'] }, { 'if-match': '"3"' });
+    const reordered = await admin('PATCH', '/v1/rules', { order: ['b', 'a'] }, { 'if-match': '"3"' });
     const list = await admin('GET', '/v1/rules');
     const notModified = await admin('GET', '/v1/rules', undefined, { 'if-none-match': '"4"' });
     const deleted = await admin('DELETE', '/v1/rules/a', undefined, { 'if-match': '4' });

@@ -1,0 +1,27 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import { createAwsPolicyHandler } from '../src/policy/aws-policy-handler.js';
+import { loadPolicySettings } from '../src/policy/settings.js';
+
+/**
+ * The policy service Lambda (API Gateway HTTP API, payload 2.0): sidecar routes authenticated by
+ * defender tokens, admin routes (`/v1/rules...`, `/v1/embed`) behind IAM authorization configured on
+ * the route in serverless.yml. Settings are read at cold start so a misconfiguration fails at once.
+ */
+const logger = new Logger({ serviceName: 'ecs-admission-policy' });
+const handle = createAwsPolicyHandler({
+  settings: loadPolicySettings(),
+  logger: {
+    error: (message, { error, path, method }) =>
+      logger.error(message, {
+        path,
+        method,
+        error:
+          error instanceof Error
+            ? { name: error.name, message: error.message, stack: error.stack }
+            : String(error),
+      }),
+  },
+});
+
+export const handler = middy().handler((event: unknown) => handle(event));

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { SIDECAR_ENV } from '../../../src/embed/layout.js';
+import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
+import { embedRoute } from '../../../src/policy/http/embed-route.js';
+import { createRouter } from '../../../src/policy/http/router.js';
+import type { HttpRequest } from '../../../src/policy/http/types.js';
+
+const KEY = 'embed-route-signing-key-0123456789abcdef';
+const seedsTask = {
+  requiresCompatibilities: ['FARGATE'],
+  containerDefinitions: [
+    {
+      entryPoint: ['entry.sh'],
+      portMappings: [],
+      command: null,
+      image: 'matthewabq/twistlock-fargate-auto',
+      name: 'twistlock-fargate-task',
+    },
+  ],
+  family: 'twistlock-fargate-task',
+  volumes: [],
+  networkMode: 'awsvpc',
+  memory: '512',
+  cpu: '256',
+};
+
+function router(config: unknown = {}) {
+  const route = embedRoute({
+    config,
+    signingKeys: [KEY],
+    defaultAccount: '000000000000',
+    policyUrlFor: () => 'http://127.0.0.1:9999',
+  });
+  return createRouter([route], {
+    auth: {
+      defender: () => {
+        throw new Error('unused');
+      },
+      admin: () => undefined,
+    },
+  });
+}
+
+const post = (body: unknown, query: Record<string, string> = {}): HttpRequest => ({
+  method: 'POST',
+  path: '/v1/embed',
+  query,
+  headers: { 'content-type': 'application/json' },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+type Env = { name: string; value: string }[];
+
+describe('Function: embedRoute', () => {
+  it('protects the seeds sample and mints a token for its family and the given account', async () => {
+    // Act
+    const response = await router()(post(seedsTask, { account: '123456789012' }));
+
+    // Assess
+    expect(response.status).toBe(200);
+    const body = JSON.parse(response.body) as {
+      taskDefinition: { containerDefinitions: { name: string; environment?: Env }[] };
+      decision: { outcome: string };
+    };
+    expect(body.decision.outcome).toBe('protected');
+    const sidecar = body.taskDefinition.containerDefinitions.find((c) => c.name === 'ecs-admission-defender');
+    const env = new Map((sidecar?.environment ?? []).map((e) => [e.name, e.value]));
+    expect(env.get(SIDECAR_ENV.policyUrl)).toBe('http://127.0.0.1:9999');
+    const claims = verifyDefenderToken(env.get(SIDECAR_ENV.token) ?? '', KEY, {
+      family: 'twistlock-fargate-task',
+    });
+    expect(claims.account).toBe('123456789012');
+  });
+
+  it('answers 400 with the decision for input that is not a task definition', async () => {
+    const response = await router()(post({ hello: 'world' }));
+    const body = JSON.parse(response.body) as {
+      error: string;
+      decision: { outcome: string };
+      problems: unknown[];
+    };
+    expect(response.status).toBe(400);
+    expect(body.error).toBe('invalid_input');
+    expect(body.decision.outcome).toBe('rejected');
+    expect(body.problems.length).toBeGreaterThan(0);
+  });
+
+  it('answers 422 with the reasons for a valid task definition that cannot be protected', async () => {
+    const noEntryPoint = { ...seedsTask, containerDefinitions: [{ name: 'app', image: 'busybox' }] };
+    const response = await router({ resize: false })(post(noEntryPoint));
+    const body = JSON.parse(response.body) as { error: string; problems: { path: string }[] };
+    expect(response.status).toBe(422);
+    expect(body.error).toBe('cannot_protect');
+    expect(body.problems[0]?.path).toMatch(/containerDefinitions\[0\]/);
+  });
+
+  it('refuses an invalid embed configuration when the route is created', () => {
+    expect(() => router({ sidecarCpu: 'lots' })).toThrow(/sidecarCpu/);
+  });
+});
