@@ -63,6 +63,8 @@ export const EmbedConfigSchema = z
     excludeContainers: z.array(ContainerNameSchema).default([]),
     /** Rewrite each resolved image to `name@sha256:...`, so the wrapped command line matches what runs. */
     pinDigests: z.boolean().default(false),
+    /** Read ENTRYPOINT/CMD from the image's registry for containers without `entryPoint` (src/images). */
+    resolveImages: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
     for (const name of Object.keys(config.sidecarEnvironment)) {

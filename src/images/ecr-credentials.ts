@@ -1,10 +1,15 @@
-import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { GetAuthorizationTokenCommand, type GetAuthorizationTokenCommandOutput } from '@aws-sdk/client-ecr';
 import type { EcrRegistry } from './ecr-registry.js';
 import { RegistryAuthError } from './errors.js';
 import type { RegistryCredentials } from './registry-auth.js';
 
+/** The one call the look-up makes to ECR; an `ECRClient` is one. */
+export interface EcrTokenClient {
+  send(command: GetAuthorizationTokenCommand): Promise<GetAuthorizationTokenCommandOutput>;
+}
+
 /** Makes an ECR client for a region (the caller decides credentials, retries, endpoint). */
-export type EcrClientFactory = (region: string) => Pick<ECRClient, 'send'>;
+export type EcrClientFactory = (region: string) => EcrTokenClient;
 
 // ECR tokens live 12 hours; renew well before, so a token never expires mid look-up.
 const RENEW_BEFORE_MS = 5 * 60_000;

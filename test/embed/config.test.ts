@@ -17,6 +17,7 @@ describe('Function: resolveEmbedConfig', () => {
       skipTag: { key: 'ecs-admission:skip', value: 'true' },
       excludeContainers: [],
       pinDigests: false,
+      resolveImages: true,
     });
   });
 

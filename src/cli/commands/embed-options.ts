@@ -132,6 +132,7 @@ export async function embedConfigFrom(flags: EmbedFlags): Promise<EmbedConfig> {
     essential: flags['non-essential'] ? false : undefined,
     includeEc2: flags['include-ec2'] ? true : undefined,
     pinDigests: flags['pin-digests'] ? true : undefined,
+    resolveImages: flags['no-resolve-images'] ? false : flags['resolve-images'] ? true : undefined,
     excludeContainers: flags.exclude,
   };
   if (flags['skip-tag'] !== undefined) {

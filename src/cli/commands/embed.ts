@@ -12,16 +12,17 @@ import { readInputText } from './read-input.js';
 import { summarizeDecision } from './summary.js';
 
 /**
- * Where registry look-up plugs in (issue 6, src/images): return a resolver when `--resolve-images`
- * is on (its default once available) and one can be built, undefined otherwise. Until then the CLI
- * behaves as with `--no-resolve-images`: containers without entryPoint are rejected with the fix.
- * Import it dynamically here so `embed` without look-up never loads the AWS SDK.
+ * The registry look-up (src/images) when `resolveImages` is on (default; `--no-resolve-images` or
+ * `resolveImages: false` turn it off). Imported dynamically, and the resolver itself loads its
+ * client on the first look-up, so `embed` without look-up never loads it or the AWS SDK.
  */
 async function resolveImages(
   _flags: EmbedFlags,
-  _config: EmbedConfig,
+  config: EmbedConfig,
 ): Promise<ImageConfigResolver | undefined> {
-  return undefined;
+  if (!config.resolveImages) return undefined;
+  const { createDefaultImageResolver } = await import('../../images/default-resolver.js');
+  return createDefaultImageResolver();
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {
