@@ -1,6 +1,7 @@
 import { parseTaskDefinitionInput } from '../taskdef/parse-input.js';
 import type { RegisterTaskDefinitionRequest } from '../taskdef/types.js';
 import { validateAgainstModel } from '../taskdef/validate-model.js';
+import { canonicalRequest } from './canonical.js';
 import type { EmbedConfig } from './config.js';
 import { decideEmbed } from './decide.js';
 import type { Change, Decision, Problem } from './decision.js';

@@ -194,8 +194,9 @@ export function renderProtection(
   changes.push(...size.changes);
 
   const output: RegisterTaskDefinitionRequest = {
-    ...structuredClone(original),
-    containerDefinitions: [...outContainers.map((c) => structuredClone(c)), sidecar],
+    // No copies needed: the output is re-parsed into fresh objects before it leaves embedTaskDefinition.
+    ...original,
+    containerDefinitions: [...outContainers, sidecar],
     volumes,
     tags,
     ...(size.cpu !== undefined ? { cpu: size.cpu } : {}),

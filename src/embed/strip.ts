@@ -1,5 +1,6 @@
-import { parseTaskDefinitionInput } from '../taskdef/parse-input.js';
 import type { ContainerDefinition, RegisterTaskDefinitionRequest } from '../taskdef/types.js';
+import { canonicalRequest } from './canonical.js';
+import { cloneJson } from './clone.js';
 import { EmbedError } from './errors.js';
 import {
   DEFENDER_LABEL,
@@ -26,7 +27,7 @@ function without<T>(list: readonly T[] | undefined, drop: (item: T) => boolean):
 }
 
 function restoreContainer(wrapped: ContainerDefinition, record: WrappedRecord): ContainerDefinition {
-  const c = structuredClone(wrapped);
+  const c = cloneJson(wrapped);
   const created = new Set(record.created);
   // Members the transform created go away only when nothing else was added to them since.
   const settle = <K extends keyof ContainerDefinition>(key: K, value: ContainerDefinition[K] | undefined) => {
@@ -91,7 +92,7 @@ export function stripProtection(request: RegisterTaskDefinitionRequest): Registe
     (c) => c.dockerLabels?.[DEFENDER_LABEL] !== undefined,
   );
   const sidecar = request.containerDefinitions[sidecarIndex];
-  if (sidecar === undefined) return structuredClone(request);
+  if (sidecar === undefined) return cloneJson(request);
   const record = readRecord(sidecar, DEFENDER_LABEL, DefenderRecordSchema);
   if (record === undefined) {
     throw new StripError(
@@ -100,12 +101,12 @@ export function stripProtection(request: RegisterTaskDefinitionRequest): Registe
     );
   }
 
-  const out = structuredClone(request);
+  const out = cloneJson(request);
   out.containerDefinitions = [];
   request.containerDefinitions.forEach((container, i) => {
     if (i === sidecarIndex) return;
     if (container.dockerLabels?.[WRAPPED_LABEL] === undefined) {
-      out.containerDefinitions.push(structuredClone(container));
+      out.containerDefinitions.push(cloneJson(container));
       return;
     }
     const wrapped = readRecord(container, WRAPPED_LABEL, WrappedRecordSchema);
@@ -130,6 +131,5 @@ export function stripProtection(request: RegisterTaskDefinitionRequest): Registe
   if (record.memory === null) delete out.memory;
   else if (record.memory !== undefined) out.memory = record.memory;
 
-  const canonical = parseTaskDefinitionInput(out);
-  return canonical.ok ? canonical.request : out;
+  return canonicalRequest(out);
 }

@@ -1,4 +1,5 @@
 import type { ContainerDefinition, KeyValuePair, MountPoint } from '../taskdef/types.js';
+import { cloneJson } from './clone.js';
 import type { Change } from './decision.js';
 import {
   APP_ENV,
@@ -39,7 +40,7 @@ export function wrapContainer(
 ): { container: ContainerDefinition; changes: Change[] } {
   const name = original.name ?? '';
   const at = `containerDefinitions[${ctx.index}]`;
-  const container = structuredClone(original);
+  const container = cloneJson(original);
   const created: ContainerMember[] = [];
   const changes: Change[] = [];
 
