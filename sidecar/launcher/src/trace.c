@@ -73,7 +73,8 @@ static void fail_syscall(pid_t pid, struct sysregs *s, int err) {
 }
 
 /* ---- pending exec checks, by the thread that called exec ---- */
-#define PENDING 256
+#define PENDING 1024
+#define PROBES 8
 struct pending_exec {
   pid_t tid;
   char resolved[PATH_MAX];
@@ -81,6 +82,18 @@ struct pending_exec {
   char command[1024];
 };
 static struct pending_exec pending[PENDING];
+
+/* The thread's entry (create: a free one near its hash, or the hash slot when they are all taken). */
+static struct pending_exec *pending_slot(pid_t tid, int create) {
+  struct pending_exec *free_slot = NULL;
+  for (unsigned i = 0; i < PROBES; i++) {
+    struct pending_exec *pe = &pending[((unsigned)tid + i) % PENDING];
+    if (pe->tid == tid) return pe;
+    if (!pe->tid && !free_slot) free_slot = pe;
+  }
+  if (!create) return NULL;
+  return free_slot ? free_slot : &pending[(unsigned)tid % PENDING];
+}
 
 /* ---- paths ---- */
 
@@ -170,6 +183,7 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   uintptr_t path_addr = is_at ? s->arg[1] : s->arg[0];
   uintptr_t argv_addr = is_at ? s->arg[2] : s->arg[1];
   int flags = is_at ? (int)s->arg[4] : 0;
+  if (!policy_section_enabled(0)) return;
   char path[PATH_MAX], given[PATH_MAX], base[PATH_MAX];
   if (read_tracee_string(pid, path_addr, path, sizeof path)) path[0] = 0;
 
@@ -193,7 +207,7 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   struct stat st;
   if (!realpath(given, resolved) || stat(resolved, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return;
 
-  struct pending_exec *pe = &pending[(unsigned)pid % PENDING];
+  struct pending_exec *pe = pending_slot(pid, 1);
   pe->tid = pid;
   snprintf(pe->resolved, sizeof pe->resolved, "%s", resolved);
   proc_exe(pid, pe->parent, sizeof pe->parent);
@@ -231,10 +245,15 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
 static void on_exec_event(pid_t pid) {
   unsigned long former = 0;
   ptrace(PTRACE_GETEVENTMSG, pid, 0, &former);
+  struct pending_exec *stale = pending_slot((pid_t)former, 0);
+  if (!policy_section_enabled(0)) {
+    if (stale) stale->tid = 0;
+    return;
+  }
   char exe[PATH_MAX];
   if (proc_exe(pid, exe, sizeof exe)) return;
-  struct pending_exec *pe = &pending[(unsigned long)former % PENDING];
-  int known = pe->tid == (pid_t)former;
+  struct pending_exec *pe = pending_slot((pid_t)former, 0);
+  int known = pe != NULL;
   if (known && !strcmp(pe->resolved, exe)) { pe->tid = 0; return; }
   char alias[PATH_MAX];
   const char *candidates[2] = {exe, merged_usr_alias(exe, alias, sizeof alias)};
