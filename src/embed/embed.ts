@@ -104,16 +104,7 @@ export function embedTaskDefinition(
   }
 
   // Validate: the output in canonical form, against ECS's size limit and the API model.
-  const canonical = parseTaskDefinitionInput(rendered.output);
-  if (!canonical.ok) {
-    return rejected(
-      source,
-      'cannot-protect',
-      canonical.errors,
-      'the protected task definition would be invalid',
-    );
-  }
-  const output = canonical.request;
+  const output = canonicalRequest(rendered.output);
   const bytes = byteLength(output);
   if (bytes > MAX_REQUEST_BYTES) {
     return rejected(
