@@ -127,7 +127,11 @@ function compact(shape: ApiShape): CompactShape {
   if (shape.enum) out.enum = [...shape.enum];
   if (shape.min !== undefined) out.min = shape.min;
   if (shape.max !== undefined) out.max = shape.max;
-  if (shape.pattern !== undefined) out.pattern = shape.pattern;
+  if (shape.pattern !== undefined) {
+    // The validator compiles patterns with the `u` flag (for \p{...}); fail here, not at run time.
+    new RegExp(shape.pattern, 'u');
+    out.pattern = shape.pattern;
+  }
   return out;
 }
 

@@ -48,6 +48,16 @@ describe('Function: generateTaskdefFiles', () => {
   });
 });
 
+describe('Compact model', () => {
+  it('holds only patterns that compile as the validator compiles them', () => {
+    const patterns = Object.values(ECS_MODEL.shapes).flatMap((shape) =>
+      shape.pattern ? [shape.pattern] : [],
+    );
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of patterns) expect(() => new RegExp(pattern, 'u')).not.toThrow();
+  });
+});
+
 describe('Function: reachableShapes', () => {
   it('lists every shape reachable from the roots, dependencies before dependants', () => {
     // Act
