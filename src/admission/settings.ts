@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { type EmbedConfig, resolveEmbedConfig } from '../embed/config.js';
+import { SettingsError } from './errors.js';
+
+const list = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  );
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', ''])
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? fallback : s === 'true' || s === '1'));
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return fallback;
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/**
+ * The admission Lambdas' environment, read once at start-up. Every variable is documented in
+ * docs/admission.md; serverless.yml sets them. Patterns are comma-separated, `*` is a wildcard.
+ */
+export const AdmissionEnvSchema = z.object({
+  /** `enforce` (act), `audit` (decide and report only) or `off`. */
+  ECS_ADMISSION_MODE: z.enum(['enforce', 'audit', 'off']).default('audit'),
+  /** Task-definition families never touched. */
+  ECS_ADMISSION_EXCLUDE_FAMILIES: list,
+  /** Cluster names whose services and tasks are never touched. */
+  ECS_ADMISSION_EXCLUDE_CLUSTERS: list,
+  /** Service names never moved. */
+  ECS_ADMISSION_EXCLUDE_SERVICES: list,
+  /** DynamoDB table (partition key `pk`, string) holding claims, twins and the sweep cursor. */
+  ECS_ADMISSION_STATE_TABLE: z.string().min(3),
+  /** DynamoDB table (keys `family` + `service`, strings): the family → services index. */
+  ECS_ADMISSION_INDEX_TABLE: z.string().min(3),
+  /** EventBridge bus that receives decision records. */
+  ECS_ADMISSION_BUS_NAME: z.string().min(1),
+  /** The controller's own role ARN(s): its calls come back as events and are skipped. */
+  ECS_ADMISSION_OWN_ROLE_ARNS: list.pipe(
+    z.array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:/, 'expected IAM role ARNs')),
+  ),
+  /** Deregister a source revision once no service runs it (off by default). */
+  ECS_ADMISSION_DEREGISTER_SOURCE: bool(false),
+  /** How long a claim on a source revision holds before another invocation may take it over. */
+  ECS_ADMISSION_CLAIM_SECONDS: int(900, 10, 3600),
+  /** The sweep stops starting new work when fewer than this many ms remain. */
+  ECS_ADMISSION_SWEEP_RESERVE_MS: int(30_000, 1_000, 600_000),
+  /** At most this many registrations per sweep run (ECS sustains about one per second). */
+  ECS_ADMISSION_SWEEP_MAX_REGISTRATIONS: int(300, 1, 10_000),
+  /** Defender images per architecture and policy service URL (embed configuration). */
+  ECS_ADMISSION_DEFENDER_IMAGE_X86_64: z.string().min(1).optional(),
+  ECS_ADMISSION_DEFENDER_IMAGE_ARM64: z.string().min(1).optional(),
+  ECS_ADMISSION_POLICY_URL: z.string().optional(),
+  /** Secrets Manager / SSM ARN of the defender token (injected via `secrets`, never in clear). */
+  ECS_ADMISSION_TOKEN_SECRET_ARN: z.string().optional(),
+  /** Opt-out tag as `key=value` (default `ecs-admission:skip=true`). */
+  ECS_ADMISSION_SKIP_TAG: z
+    .string()
+    .regex(/^[^=]+=.*$/, 'expected key=value')
+    .optional(),
+  /** Further embed options as JSON (see docs/embed.md); the variables above win. */
+  ECS_ADMISSION_EMBED_CONFIG: z.string().optional(),
+});
+
+export interface AdmissionSettings {
+  mode: 'enforce' | 'audit' | 'off';
+  exclusions: { families: string[]; clusters: string[]; services: string[] };
+  stateTable: string;
+  indexTable: string;
+  busName: string;
+  ownRoleArns: string[];
+  deregisterSource: boolean;
+  claimMs: number;
+  sweepReserveMs: number;
+  sweepMaxRegistrations: number;
+  embed: EmbedConfig;
+}
+
+/**
+ * Validates the environment and builds the settings, failing fast with the variable's name and
+ * what is expected. Values are never echoed for the token-bearing variables.
+ */
+export function loadAdmissionSettings(
+  env: Record<string, string | undefined> = process.env,
+): AdmissionSettings {
+  const parsed = AdmissionEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new SettingsError(`invalid environment: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  let extra: Record<string, unknown> = {};
+  if (e.ECS_ADMISSION_EMBED_CONFIG) {
+    try {
+      extra = JSON.parse(e.ECS_ADMISSION_EMBED_CONFIG) as Record<string, unknown>;
+    } catch {
+      throw new SettingsError('ECS_ADMISSION_EMBED_CONFIG: expected a JSON object');
+    }
+  }
+  const images = { ...((extra.images as Record<string, string> | undefined) ?? {}) };
+  if (e.ECS_ADMISSION_DEFENDER_IMAGE_X86_64) images.X86_64 = e.ECS_ADMISSION_DEFENDER_IMAGE_X86_64;
+  if (e.ECS_ADMISSION_DEFENDER_IMAGE_ARM64) images.ARM64 = e.ECS_ADMISSION_DEFENDER_IMAGE_ARM64;
+  const skip = e.ECS_ADMISSION_SKIP_TAG?.split('=');
+  let embed: EmbedConfig;
+  try {
+    embed = resolveEmbedConfig({
+      ...extra,
+      ...(Object.keys(images).length > 0 ? { images } : {}),
+      ...(e.ECS_ADMISSION_POLICY_URL ? { policyUrl: e.ECS_ADMISSION_POLICY_URL } : {}),
+      ...(e.ECS_ADMISSION_TOKEN_SECRET_ARN ? { tokenSecretArn: e.ECS_ADMISSION_TOKEN_SECRET_ARN } : {}),
+      ...(skip ? { skipTag: { key: skip[0], value: skip.slice(1).join('=') } } : {}),
+    });
+  } catch (error) {
+    throw new SettingsError(
+      `embed configuration (ECS_ADMISSION_EMBED_CONFIG and ECS_ADMISSION_DEFENDER_IMAGE_*/POLICY_URL/TOKEN_SECRET_ARN/SKIP_TAG): ${(error as Error).message}`,
+    );
+  }
+  return {
+    mode: e.ECS_ADMISSION_MODE,
+    exclusions: {
+      families: e.ECS_ADMISSION_EXCLUDE_FAMILIES,
+      clusters: e.ECS_ADMISSION_EXCLUDE_CLUSTERS,
+      services: e.ECS_ADMISSION_EXCLUDE_SERVICES,
+    },
+    stateTable: e.ECS_ADMISSION_STATE_TABLE,
+    indexTable: e.ECS_ADMISSION_INDEX_TABLE,
+    busName: e.ECS_ADMISSION_BUS_NAME,
+    ownRoleArns: e.ECS_ADMISSION_OWN_ROLE_ARNS,
+    deregisterSource: e.ECS_ADMISSION_DEREGISTER_SOURCE,
+    claimMs: e.ECS_ADMISSION_CLAIM_SECONDS * 1000,
+    sweepReserveMs: e.ECS_ADMISSION_SWEEP_RESERVE_MS,
+    sweepMaxRegistrations: e.ECS_ADMISSION_SWEEP_MAX_REGISTRATIONS,
+    embed,
+  };
+}
