@@ -298,6 +298,9 @@ export class RegistryImageResolver {
 
   async #credentialsFor(request: CredentialRequest): Promise<RegistryCredentials | undefined> {
     const context = { image: request.image, registry: request.registry };
+    // A mirror is another server: the original registry's ECR token or secret must not reach it.
+    if (this.#options.registryMirrors?.[request.registry] !== undefined)
+      return this.#options.credentials?.(request);
     const ecr = parseEcrRegistry(request.registry);
     if (ecr !== undefined) {
       const factory = this.#options.ecrClientFactory;
