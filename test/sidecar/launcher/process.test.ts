@@ -1,7 +1,24 @@
-import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient, buildLauncher, makeTempDir, policy, readAudits, run, writePolicy } from './harness.js';
+import {
+  buildClient,
+  buildLauncher,
+  makeTempDir,
+  policy,
+  readAudits,
+  requireTools,
+  run,
+  writePolicy,
+} from './harness.js';
 
 let launcher: string;
 let dir: string;
@@ -180,6 +197,39 @@ describe('Function: launcher (process lifecycle)', () => {
     // Assess
     expect(result.stdout).toBe(`${realpathSync(dir)}\nhello\n`);
     expect(result.stderr).toBe('err\n');
+  });
+
+  it('enforces the policy for a command running as an unprivileged user', async () => {
+    // Prepare: ECS may run the container as any user; the launcher then runs as that user too.
+    requireTools('setpriv');
+    const shared = makeTempDir('launcher-user');
+    chmodSync(shared, 0o777);
+    const policyFile = join(shared, 'policy.json');
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+    chmodSync(policyFile, 0o644);
+
+    // Act
+    const result = await run('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      launcher,
+      '--policy-file',
+      policyFile,
+      '--audit-file',
+      join(shared, 'audit.ndjson'),
+      '--',
+      'sh',
+      '-c',
+      `id -u; mkdir ${shared}/made`,
+    ]);
+
+    // Assess
+    expect(result.stdout).toBe('65534\n');
+    expect(result.code).toBe(126);
+    expect(existsSync(join(shared, 'made'))).toBe(false);
+    expect(readAudits(join(shared, 'audit.ndjson'))).toHaveLength(1);
+    rmSync(shared, { recursive: true, force: true });
   });
 
   it('exits with the command’s status, 128+signal, or 127 for a missing command', async () => {
