@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -227,10 +228,13 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   if (v.effect == EFFECT_DISABLE) return;
   /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
    * merged-/usr image): one audit per attempt to run it. */
-  static struct { pid_t pid; char resolved[PATH_MAX]; char command[1024]; } last;
-  int repeat = last.pid == pid && !strcmp(last.resolved, resolved) && !strcmp(last.command, pe->command);
+  static struct { pid_t pid; time_t when; char resolved[PATH_MAX]; char command[1024]; } last;
+  time_t now = time(NULL);
+  int repeat = last.pid == pid && now - last.when < 2 && !strcmp(last.resolved, resolved) &&
+               !strcmp(last.command, pe->command);
   if (!repeat) emit_process(shown, pe->parent, pe->command, pid, v, 0);
   last.pid = pid;
+  last.when = now;
   snprintf(last.resolved, sizeof last.resolved, "%s", resolved);
   snprintf(last.command, sizeof last.command, "%s", pe->command);
   if (v.effect == EFFECT_PREVENT) {
