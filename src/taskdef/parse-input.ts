@@ -5,7 +5,7 @@ import {
   TagsSchema,
   TaskDefinitionSchema,
 } from './ecs-shapes.generated.js';
-import { formatPath, formatZodIssues, ROOT_PATH } from './format-issues.js';
+import { describeJsonType, formatPath, formatZodIssues, ROOT_PATH } from './format-issues.js';
 import { locateJsonError } from './locate-json-error.js';
 import { suggestMember } from './suggest-field.js';
 import type { RegisterTaskDefinitionRequest, Tag } from './types.js';
@@ -92,7 +92,7 @@ function describeTopLevel(value: unknown): string | undefined {
       'expected a task definition object, got a list; a list of container definitions needs to be wrapped ' +
       'as {"family": "NAME", "containerDefinitions": [...]}'
     );
-  if (!isObject(value)) return `expected a task definition object, got ${typeof value}`;
+  if (!isObject(value)) return `expected a task definition object, got ${describeJsonType(value)}`;
   return undefined;
 }
 
@@ -209,7 +209,7 @@ export function parseTaskDefinitionInput(value: unknown): ParseResult {
 /**
  * Parses JSON text, then {@link parseTaskDefinitionInput}. Invalid JSON is reported with its line
  * and column (`invalid JSON at line 16, column 10: expected ',' or '}' after a property value, found
- * "\""`), without quoting the surrounding text. A UTF-8 byte-order mark is ignored.
+ * '"'`), without quoting the surrounding text. A UTF-8 byte-order mark is ignored.
  */
 export function parseTaskDefinitionJson(text: string): ParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -202,7 +202,7 @@ describe('Function: parseTaskDefinitionInput', () => {
       {
         name: 'a number',
         input: 42,
-        errors: [{ path: '$', message: 'expected a task definition object, got number' }],
+        errors: [{ path: '$', message: 'expected a task definition object, got a number' }],
       },
       {
         name: 'a missing family',
