@@ -171,6 +171,29 @@ describe('Function: RegistryImageResolver.resolve (Amazon ECR private)', () => {
     );
   });
 
+  it('never sends an ECR token to a mirror of the ECR registry', async () => {
+    // Prepare
+    const { fetchImpl, seen } = fakeFetch({
+      'https://mirror.example.com/v2/team/app/manifests/1.4.2': () =>
+        new Response(image.manifestText, { headers: { 'content-type': image.mediaType } }),
+      [`https://mirror.example.com/v2/team/app/blobs/${image.configDigest}`]: () =>
+        new Response(image.configText),
+    });
+    const resolver = new RegistryImageResolver({
+      fetchImpl,
+      registryMirrors: { [host]: 'mirror.example.com' },
+      ecrClientFactory: (region) => new ECRClient({ region }),
+    });
+
+    // Act
+    const resolved = await resolver.resolve(`${host}/team/app:1.4.2`, AMD64);
+
+    // Assess
+    expect(resolved.config.entrypoint).toEqual(['/app/run']);
+    expect(ecrMock.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(0);
+    expect(seen.every((r) => r.authorization === null)).toBe(true);
+  });
+
   it('says an ECR client is needed when none was given', async () => {
     // Prepare
     const { fetchImpl } = ecrRoutes();
