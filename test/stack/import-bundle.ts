@@ -46,6 +46,44 @@ export async function importInFreshProcess(file: string, env: Record<string, str
   return JSON.parse(stdout) as ImportResult;
 }
 
+// Runs in the fresh process: one warm container, invoked with each event in turn, as Lambda does.
+const INVOKER = `
+const { handler } = await import(process.argv[1]);
+const events = JSON.parse(process.argv[2]);
+const results = [];
+let etag = '';
+for (const event of events) {
+  // "{{etag}}" in a header stands for the ETag of the previous answer (conditional requests).
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value === '{{etag}}') event.headers[name] = etag;
+  const result = await handler(event, { awsRequestId: 'test', getRemainingTimeInMillis: () => 30000 });
+  etag = result?.headers?.etag ?? etag;
+  results.push(result);
+}
+process.stdout.write(JSON.stringify(results));
+`;
+
+/**
+ * Invokes the bundle's `handler` with each event in turn in one fresh Node process (one warm Lambda
+ * container) with exactly `env`, and returns what it answered to each. A header whose value is
+ * `{{etag}}` is sent with the ETag of the previous answer.
+ */
+export async function invokeInFreshProcess(
+  file: string,
+  env: Record<string, string>,
+  events: unknown[],
+): Promise<unknown[]> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', INVOKER, file, JSON.stringify(events)],
+    {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout) as unknown[];
+}
+
 /** Removes a folder made by {@link unpackZip}. */
 export function removeUnpacked(dir: string): void {
   rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,26 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript templates
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdmissionEnvSchema, loadAdmissionSettings } from '../../src/admission/settings.js';
 import { indexTableDefinition, stateTableDefinition } from '../../src/aws/admission-tables.js';
+import { mintDefenderToken } from '../../src/policy/defender-token.js';
 import { loadPolicySettings, PolicyEnvSchema } from '../../src/policy/settings.js';
+import { type DynamoServer, startDynamoServer } from '../support/dynamo-server.js';
 import { type CfnResource, type CfnTemplate, refersTo, resource, resourcesOfType } from './cfn-template.js';
 import { deployedEnvironment } from './deployed-environment.js';
 import { type EventPattern, matchesEventPattern } from './event-pattern.js';
-import { importInFreshProcess, removeUnpacked, unpackZip } from './import-bundle.js';
+import { type FakeAwsJson, startFakeAwsJson } from './fake-aws-json.js';
+import { importInFreshProcess, invokeInFreshProcess, removeUnpacked, unpackZip } from './import-bundle.js';
 import { collectStatements, privilegeProblems, roleActions } from './least-privilege.js';
-import { FUNCTION_NAMES, type PackagedStack, packageStack, removePackagedStack } from './package-stack.js';
+import {
+  FUNCTION_NAMES,
+  type PackagedStack,
+  packageStack,
+  REPO_ROOT,
+  removePackagedStack,
+} from './package-stack.js';
 import { readZip } from './read-zip.js';
 import { recordedEvents } from './recorded-events.js';
 
@@ -103,6 +113,147 @@ describe('Function: bundles', () => {
       }
     },
   );
+});
+
+describe('Function: packaged policy bundle', () => {
+  const FAMILY = 'sample';
+  const KEY = 'k'.repeat(64);
+  let dynamo: DynamoServer;
+  let fake: FakeAwsJson;
+
+  beforeAll(async () => {
+    dynamo = await startDynamoServer();
+    fake = await startFakeAwsJson({
+      'secretsmanager.GetSecretValue': (body) => ({
+        ARN: body.SecretId,
+        Name: 'signing-key',
+        SecretString: KEY,
+      }),
+      'AWSEvents.PutEvents': (body) => ({
+        FailedEntryCount: 0,
+        Entries: (body.Entries as unknown[]).map((_, i) => ({ EventId: `event-${i}` })),
+      }),
+    });
+  });
+
+  afterAll(async () => {
+    await dynamo?.stop();
+    await fake?.stop();
+  });
+
+  const httpEvent = (
+    method: string,
+    path: string,
+    options: {
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      body?: string;
+      iam?: boolean;
+    } = {},
+  ) => ({
+    version: '2.0',
+    routeKey: `ANY ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...(options.headers ?? {}) },
+    ...(options.body === undefined ? {} : { body: options.body }),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '111122223333',
+      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      http: { method, path },
+      ...(options.iam
+        ? {
+            authorizer: {
+              iam: { accountId: '111122223333', userArn: 'arn:aws:iam::111122223333:user/admin' },
+            },
+          }
+        : {}),
+    },
+  });
+
+  it('serves rules, policies and audits from the zip, with the deployed environment and table', async () => {
+    // Prepare: the rules table exactly as the template declares it, on a DynamoDB-compatible server.
+    const rulesTable = resource(template, 'RulesTable').Properties;
+    await dynamo.client.send(
+      new CreateTableCommand({
+        TableName: 'ecs-admission-ci-rules',
+        KeySchema: rulesTable.KeySchema as CreateTableCommandInput['KeySchema'],
+        AttributeDefinitions:
+          rulesTable.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const env = {
+      ...deployedEnvironment(template, 'PolicyLambdaFunction'),
+      ECS_ADMISSION_RULES_TABLE: 'ecs-admission-ci-rules',
+      ECS_ADMISSION_POLICY_CHECK_SECONDS: '0',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: fake.endpoint,
+    };
+    const token = mintDefenderToken({ account: '111122223333', family: FAMILY }, KEY);
+    const auth = { authorization: `Bearer ${token}` };
+    const container = { container: 'twistlock-fargate-task', image: 'nginx:1.27' };
+    const audit = {
+      time: '2026-11-22T00:00:00Z',
+      family: FAMILY,
+      container: 'twistlock-fargate-task',
+      kind: 'process',
+      effect: 'prevent',
+      rule: 'twistlock-sample',
+      message:
+        '/bin/mkdir launched from /bin/dash and is explicitly blocked in the runtime rule. Full command: mkdir test',
+      details: { path: '/bin/mkdir', parent: '/bin/dash', command: 'mkdir test', pid: 42 },
+    };
+    const dir = unpackZip(stack.zips.policy);
+
+    try {
+      // Act
+      const results = (await invokeInFreshProcess(join(dir, 'functions', 'policy.mjs'), env, [
+        httpEvent('PUT', '/v1/rules', {
+          iam: true,
+          headers: { 'content-type': 'application/yaml' },
+          body: readFileSync(join(REPO_ROOT, 'test', 'policy', 'fixtures', 'seeds-sample.yaml'), 'utf8'),
+        }),
+        httpEvent('GET', '/v1/policy', { query: container, headers: auth }),
+        httpEvent('GET', '/v1/policy', {
+          query: container,
+          headers: { ...auth, 'if-none-match': '{{etag}}' },
+        }),
+        httpEvent('GET', '/v1/policy', { query: container }),
+        httpEvent('POST', '/v1/audits', {
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify([audit]),
+        }),
+        httpEvent('GET', '/v1/rules'),
+      ])) as { statusCode: number; body: string }[];
+
+      // Assess
+      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 304, 401, 202, 401]);
+      expect(JSON.parse(results[1]?.body ?? '{}')).toMatchObject({
+        rule: 'twistlock-sample',
+        processes: { effect: 'prevent' },
+        dns: { effect: 'prevent', deny: ['yahoo.com'] },
+      });
+      expect(JSON.parse(results[4]?.body ?? '{}')).toMatchObject({ accepted: 1 });
+      const put = fake.calls.filter((c) => c.target === 'AWSEvents.PutEvents');
+      expect(put.flatMap((c) => c.body.Entries as Record<string, unknown>[])).toEqual([
+        expect.objectContaining({
+          EventBusName: 'ecs-admission-ci-EventBus',
+          Source: 'ecs-admission',
+          DetailType: 'ECS Runtime Audit',
+        }),
+      ]);
+      expect(fake.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue')).toHaveLength(1);
+    } finally {
+      removeUnpacked(dir);
+    }
+  });
 });
 
 describe('Function: triggers', () => {
