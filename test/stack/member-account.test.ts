@@ -78,6 +78,25 @@ describe('Function: member-account template', () => {
     });
   });
 
+  it('forwards failed deployments with the central deployment-failure pattern', () => {
+    // Prepare
+    const config = parseCloudFormationYaml(read('serverless.yml')) as {
+      functions: { admission: { events: { eventBridge?: { name?: string; pattern?: EventPattern } }[] } };
+    };
+    const central = config.functions.admission.events.find((e) =>
+      e.eventBridge?.name?.endsWith('-deployment-failures'),
+    );
+
+    // Act
+    const rule = resource(template, 'ForwardDeploymentFailuresRule');
+    const [target] = rule.Properties.Targets as Record<string, unknown>[];
+
+    // Assess
+    expect(central?.eventBridge?.pattern).toBeDefined();
+    expect(rule.Properties.EventPattern).toEqual(central?.eventBridge?.pattern);
+    expect(target?.Arn).toEqual({ Ref: 'CentralEventBusArn' });
+  });
+
   it('forwards successful handled calls and drops failed ones', () => {
     // Prepare
     const pattern = resource(template, 'ForwardEcsCallsRule').Properties.EventPattern as EventPattern;

@@ -57,6 +57,15 @@ function rulesTargeting(
   );
 }
 
+/** Admission's rules for one detail-type (CloudTrail calls, or deployment state changes). */
+function admissionRules(detailType: string) {
+  return rulesTargeting('AdmissionLambdaFunction').filter(({ rule }) =>
+    JSON.stringify((rule.Properties.EventPattern as EventPattern | undefined)?.['detail-type']).includes(
+      detailType,
+    ),
+  );
+}
+
 describe('Function: serverless package', () => {
   it('packages every function offline, without AWS credentials', () => {
     // Assess
@@ -257,25 +266,36 @@ describe('Function: packaged policy bundle', () => {
 });
 
 describe('Function: triggers', () => {
-  it('feeds admission from the default bus and from the product bus, with retries and a dead-letter queue', () => {
+  it.each(['AWS API Call via CloudTrail', 'ECS Deployment State Change'])(
+    'feeds admission %s events from the default bus and the product bus, with retries and a dead-letter queue',
+    (detailType) => {
+      // Act
+      const rules = admissionRules(detailType);
+
+      // Assess
+      expect(rules).toHaveLength(2);
+      const buses = rules.map(({ rule }) => JSON.stringify(rule.Properties.EventBusName ?? 'default')).sort();
+      expect(buses).toEqual([JSON.stringify('default'), JSON.stringify({ Ref: 'EventBus' })].sort());
+      expect(rules[0]?.rule.Properties.EventPattern).toEqual(rules[1]?.rule.Properties.EventPattern);
+      for (const { rule, target } of rules) {
+        expect(rule.Properties.State).toBe('ENABLED');
+        expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+        expect(target.DeadLetterConfig).toEqual({
+          Arn: { 'Fn::GetAtt': ['AdmissionDeadLetterQueue', 'Arn'] },
+        });
+      }
+    },
+  );
+
+  it('lets EventBridge invoke admission from each of its four rules, and nothing else', () => {
     // Act
-    const rules = rulesTargeting('AdmissionLambdaFunction');
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(([, p]) =>
+      refersTo(p.Properties.FunctionName, 'AdmissionLambdaFunction'),
+    );
 
     // Assess
-    expect(rules).toHaveLength(2);
-    const buses = rules.map(({ rule }) => JSON.stringify(rule.Properties.EventBusName ?? 'default')).sort();
-    expect(buses).toEqual([JSON.stringify('default'), JSON.stringify({ Ref: 'EventBus' })].sort());
-    for (const { rule, target } of rules) {
-      expect(rule.Properties.State).toBe('ENABLED');
-      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
-      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['AdmissionDeadLetterQueue', 'Arn'] } });
-    }
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').filter(
-      ([, p]) =>
-        refersTo(p.Properties.FunctionName, 'AdmissionLambdaFunction') &&
-        p.Properties.Principal === 'events.amazonaws.com',
-    );
-    expect(permissions).toHaveLength(2);
+    expect(rulesTargeting('AdmissionLambdaFunction')).toHaveLength(4);
+    expect(permissions.map(([, p]) => p.Properties.Principal)).toEqual(Array(4).fill('events.amazonaws.com'));
   });
 
   it('sends admission failures that survive Lambda retries to the dead-letter queue', () => {
@@ -324,7 +344,7 @@ describe('Function: triggers', () => {
 describe('Function: admission event pattern', () => {
   const events = recordedEvents();
   const patternOf = () => {
-    const [first] = rulesTargeting('AdmissionLambdaFunction');
+    const [first] = admissionRules('AWS API Call via CloudTrail');
     return first?.rule.Properties.EventPattern as EventPattern;
   };
   const detailOf = (event: Record<string, unknown>) => (event.detail ?? {}) as Record<string, unknown>;
@@ -334,16 +354,6 @@ describe('Function: admission event pattern', () => {
     detailOf(event).eventSource === 'ecs.amazonaws.com' &&
     HANDLED_CALLS.includes(String(detailOf(event).eventName)) &&
     !('errorCode' in detailOf(event));
-
-  it('is the same on both buses', () => {
-    // Act
-    const patterns = rulesTargeting('AdmissionLambdaFunction').map(
-      ({ rule }) => rule.Properties.EventPattern,
-    );
-
-    // Assess
-    expect(patterns[0]).toEqual(patterns[1]);
-  });
 
   it('has recorded events to evaluate, handled and ignored ones', () => {
     // Assess
@@ -458,6 +468,41 @@ describe('Function: environment', () => {
 
     // Assess
     expect(missing).toEqual([]);
+  });
+});
+
+describe('Function: deployment-failure pattern', () => {
+  const events = recordedEvents();
+  const patternOf = () =>
+    admissionRules('ECS Deployment State Change')[0]?.rule.Properties.EventPattern as EventPattern;
+  const isFailedDeployment = (event: Record<string, unknown>) =>
+    event.source === 'aws.ecs' &&
+    event['detail-type'] === 'ECS Deployment State Change' &&
+    (event.detail as Record<string, unknown> | undefined)?.eventName === 'SERVICE_DEPLOYMENT_FAILED';
+
+  it('matches the recorded failed deployment and nothing else', () => {
+    // Act
+    const matched = events
+      .filter(({ event }) => matchesEventPattern(patternOf(), event))
+      .map(({ name }) => name);
+
+    // Assess
+    expect(matched).toContain(
+      'corpus/awsdocs__amazon-ecs-developer-guide__doc_source_ecs_cwe_events.md__L587-L605.json',
+    );
+    expect(matched).toEqual(events.filter(({ event }) => isFailedDeployment(event)).map(({ name }) => name));
+  });
+
+  it('ignores the other deployment states', () => {
+    // Prepare
+    const [failed] = events.filter(({ event }) => isFailedDeployment(event));
+    const others = ['SERVICE_DEPLOYMENT_IN_PROGRESS', 'SERVICE_DEPLOYMENT_COMPLETED'].map((eventName) => ({
+      ...failed?.event,
+      detail: { ...(failed?.event.detail as object), eventName },
+    }));
+
+    // Assess
+    for (const event of others) expect(matchesEventPattern(patternOf(), event)).toBe(false);
   });
 });
 
