@@ -5,7 +5,7 @@ import { embedWithResolver } from '../../embed/embed-with-resolver.js';
 import { ImageResolutionError } from '../../embed/errors.js';
 import type { ImageConfigResolver } from '../../embed/image-config.js';
 import { EMBED_VERSION } from '../../embed/marker.js';
-import { parseTaskDefinitionJson } from '../../taskdef/parse-input.js';
+import { parseTaskDefinitionInput, parseTaskDefinitionJson } from '../../taskdef/parse-input.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { EMBED_USAGE, type EmbedFlags, embedConfigFrom, parseEmbedArgs } from './embed-options.js';
 import { readInputText } from './read-input.js';
@@ -61,6 +61,26 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; re
   }
 }
 
+/** A look-up failure as a rejection (exit 3), so the summary and --json-report say what happened. */
+function imageRejection(input: unknown, error: ImageResolutionError): EmbedResult {
+  const parsed = parseTaskDefinitionInput(input);
+  const index = parsed.ok
+    ? parsed.request.containerDefinitions.findIndex((c) => c.name === error.container)
+    : -1;
+  return {
+    decision: {
+      outcome: 'rejected',
+      reason: 'an image configuration could not be read',
+      errors: [{ path: index >= 0 ? `containerDefinitions[${index}].image` : '$', message: error.message }],
+      source: parsed.ok ? parsed.source : {},
+      embedVersion: EMBED_VERSION,
+      changes: [],
+      actions: [],
+    },
+    rejection: 'cannot-protect',
+  };
+}
+
 /** `ecs-admission embed [FILE|-] [options]`: see EMBED_USAGE and docs/embed.md. */
 export async function run(argv: string[]): Promise<number> {
   const { values: flags, positionals } = parseEmbedArgs(argv);
@@ -83,8 +103,8 @@ export async function run(argv: string[]): Promise<number> {
     try {
       result = await embedWithResolver(json.value, config, resolver);
     } catch (error) {
-      if (error instanceof ImageResolutionError) throw new CliError(error.message, EXIT.cannotProtect);
-      throw error;
+      if (!(error instanceof ImageResolutionError)) throw error;
+      result = imageRejection(json.value, error);
     }
   }
 
