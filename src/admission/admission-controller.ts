@@ -291,7 +291,10 @@ export class AdmissionController {
           protectedArn: tw.protectedArn,
           mode: this.o.mode,
         });
-        if (plan.stop) await this.o.ecs.stopTask(c.cluster, task.taskArn, plan.reason);
+        if (plan.stop && (await this.o.ecs.stopTask(c.cluster, task.taskArn, plan.reason)) === 'gone') {
+          actions.push({ ...plan.action, result: 'skipped', detail: 'the task no longer exists' });
+          continue;
+        }
         actions.push(plan.action);
       }
       decisions.push(

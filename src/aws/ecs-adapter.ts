@@ -145,11 +145,24 @@ export class EcsAdapter {
     return out.service ?? {};
   }
 
-  async stopTask(cluster: string, task: string, reason: string): Promise<void> {
-    // ECS caps the reason at 255 characters.
-    await this.call('StopTask', () =>
-      this.client.send(new StopTaskCommand({ cluster, task, reason: reason.slice(0, 255) })),
-    );
+  /** Stops a task; `gone` when ECS no longer knows it (already stopped and expired: nothing to do). */
+  async stopTask(cluster: string, task: string, reason: string): Promise<'stopped' | 'gone'> {
+    try {
+      // ECS caps the reason at 255 characters.
+      await this.call('StopTask', () =>
+        this.client.send(new StopTaskCommand({ cluster, task, reason: reason.slice(0, 255) })),
+      );
+      return 'stopped';
+    } catch (error) {
+      if (
+        error instanceof EcsCallError &&
+        error.code === 'InvalidParameterException' &&
+        /task was not found/i.test(error.message)
+      ) {
+        return 'gone';
+      }
+      throw error;
+    }
   }
 
   /** Every cluster ARN, all pages. */

@@ -147,12 +147,11 @@ export class EcsState {
 
   /** Every revision as DescribeTaskDefinition returns it with `include: ["TAGS"]`, in registration order. */
   snapshot(): { taskDefinitions: Json[]; services: ServiceSnapshot[] } {
-    const taskDefinitions = [...this.byArn.values()]
-      .sort(
-        (a, b) =>
-          a.registeredAt - b.registeredAt || a.family.localeCompare(b.family) || a.revision - b.revision,
-      )
-      .map((td) => ({ ...this.render(td), tags: this.tags.get(td.arn) ?? [] }));
+    // Map order is registration order.
+    const taskDefinitions = [...this.byArn.values()].map((td) => ({
+      ...this.render(td),
+      tags: this.tags.get(td.arn) ?? [],
+    }));
     const services: ServiceSnapshot[] = [];
     for (const cluster of this.clusters.values()) {
       for (const s of cluster.services.values()) {

@@ -1,0 +1,17 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createAwsAdmissionRuntime } from '../src/admission/aws-admission-runtime.js';
+import { loadAdmissionSettings } from '../src/admission/settings.js';
+
+/**
+ * The scheduled sweep (every 15 minutes by default): protects and moves whatever events missed.
+ * It stops before the Lambda times out and the next run continues from the saved cursor.
+ */
+const logger = new Logger({ serviceName: 'ecs-admission-sweep' });
+const runtime = createAwsAdmissionRuntime(loadAdmissionSettings(), logger);
+
+export const handler = middy().handler(async (_event: unknown, context: Context) => {
+  const { summary } = await runtime.sweep(() => context.getRemainingTimeInMillis());
+  return summary;
+});
