@@ -9,7 +9,10 @@ export const ImageConfigSchema = z
   .object({
     entrypoint: z.array(z.string()).nullable(),
     cmd: z.array(z.string()).nullable(),
-    /** Digest of the image manifest the configuration was read from, when known (`sha256:...`). */
+    /**
+     * Digest the image reference resolved to when the configuration was read (`sha256:...`): the
+     * index digest for a multi-platform image, so `name@digest` pins to exactly what was read.
+     */
     digest: z.string().optional(),
     workingDir: z.string().optional(),
     user: z.string().optional(),

@@ -19,7 +19,7 @@ export interface HttpSettings {
   timeoutMs: number;
   /** Extra attempts after a network error, a timeout, 429 or 5xx. */
   retries: number;
-  /** First back-off delay; doubled each retry, capped at 4 s (or the server's Retry-After, capped too). */
+  /** First back-off delay; doubled each retry, capped at 4 s (the server's Retry-After, capped too, replaces it). */
   backoffMs: number;
   sleep: (ms: number) => Promise<void>;
   logger?: ImageLookupLogger | undefined;
@@ -124,12 +124,14 @@ export async function registryGet(
   settings: HttpSettings,
 ): Promise<HttpResponse> {
   let lastFailure = '';
+  let hinted: number | undefined;
   for (let attempt = 0; attempt <= settings.retries; attempt++) {
     if (attempt > 0) {
       const remaining = purpose.deadline - Date.now();
       if (remaining <= 0) break;
-      const delay = Math.min(settings.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS, remaining);
-      await settings.sleep(delay);
+      const backoff = hinted ?? settings.backoffMs * 2 ** (attempt - 1);
+      await settings.sleep(Math.min(backoff, MAX_BACKOFF_MS, remaining));
+      hinted = undefined;
     }
     const remaining = purpose.deadline - Date.now();
     if (remaining <= 0) break;
@@ -156,8 +158,7 @@ export async function registryGet(
       });
       if (RETRYABLE.has(response.status) && attempt < settings.retries) {
         lastFailure = `HTTP ${response.status}`;
-        const hinted = retryAfterMs(response.headers);
-        if (hinted !== undefined) await settings.sleep(Math.min(hinted, MAX_BACKOFF_MS));
+        hinted = retryAfterMs(response.headers);
         continue;
       }
       return { status: response.status, headers: response.headers, body, url: answered };

@@ -13,7 +13,8 @@ import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js';
 import { type LocalRegistry, pushImage, startRegistry } from './support/local-registry.js';
 
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
-const FAST: RegistryResolverOptions = { timeoutMs: 300, retries: 1, backoffMs: 5 };
+// Generous per-request timeout (CI machines are busy); the timeout tests set their own.
+const FAST: RegistryResolverOptions = { timeoutMs: 5000, retries: 1, backoffMs: 5 };
 
 function flipLastByte(body: Buffer): Buffer {
   const copy = Buffer.from(body);
@@ -96,7 +97,7 @@ describe('Function: RegistryImageResolver.resolve (failures give clear rejection
     const before = proxy.requests.length;
 
     // Act
-    const error = await new RegistryImageResolver(FAST)
+    const error = await new RegistryImageResolver({ ...FAST, timeoutMs: 300 })
       .resolve(`${proxy.host}/app/web:v1`, AMD64)
       .catch((e) => e);
 
@@ -145,6 +146,28 @@ describe('Function: RegistryImageResolver.resolve (failures give clear rejection
     // Assess
     expect(resolved.config.cmd).toEqual(['amd']);
     expect(sleeps).toEqual([100, 200]);
+  });
+
+  it("waits the registry's Retry-After on 429 instead of its own back-off", async () => {
+    // Prepare
+    proxy.setFault((path, count) =>
+      path.endsWith('/manifests/v1') && count === 1
+        ? { kind: 'status', status: 429, headers: { 'retry-after': '1' } }
+        : { kind: 'pass' },
+    );
+    const sleeps: number[] = [];
+
+    // Act
+    await new RegistryImageResolver({
+      retries: 2,
+      backoffMs: 100,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    }).resolve(`${proxy.host}/app/web:v1`, AMD64);
+
+    // Assess
+    expect(sleeps).toEqual([1000]);
   });
 
   it('gives up on a registry that keeps answering 500, quoting the status', async () => {

@@ -12,8 +12,9 @@ export type Fault =
 /** A proxy in front of a registry that misbehaves on purpose (slow, broken, lying, huge). */
 export interface FaultProxy {
   host: string;
-  /** Paths requested, in order. */
+  /** Paths requested since the last setFault, in order. */
   requests: string[];
+  /** `count` is how many times this path has been asked since this fault was set (1 for the first). */
   setFault(fault: (path: string, count: number) => Fault): void;
   stop(): Promise<void>;
 }
@@ -80,6 +81,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     requests,
     setFault(fault) {
       decide = fault;
+      // Counts start again with each fault, so "the first request" means the first one after it.
+      requests.length = 0;
     },
     async stop() {
       for (const res of hanging) res.destroy();
