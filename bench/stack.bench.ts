@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { deployedEnvironment } from '../test/stack/deployed-environment.js';
 import { importInFreshProcess, removeUnpacked, unpackZip } from '../test/stack/import-bundle.js';
 import { FUNCTION_NAMES, packageStack, removePackagedStack } from '../test/stack/package-stack.js';
 import type { BenchResult } from './bench-result.js';
 
-const MIB = 1024 * 1024;
-const ZIP_TARGET_BYTES = MIB;
+const ZIP_TARGET_BYTES = 1024 * 1024;
 const IMPORT_TARGET_MS = 150;
 const IMPORT_RUNS = 7;
 
@@ -15,10 +15,16 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
+const loadPerCore = () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism());
+
+const logicalId = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`;
+
 /**
  * The deployable bundles: each function's zip as `serverless package` writes it (target < 1 MiB),
- * and a cold-start proxy: the median time to import the bundle in a fresh Node process with the
- * deployed environment (target < 150 ms). Also how long packaging takes (CI runs it).
+ * and a cold-start proxy: the median CPU time of importing the bundle in a fresh Node process with
+ * the deployed environment (target < 150 ms; CPU rather than wall time, because the machines this
+ * runs on are shared and wall time mostly measures the neighbours; wall time is reported beside
+ * it, with the machine's load). Also how long packaging takes (CI runs it).
  */
 export async function bench(): Promise<BenchResult[]> {
   const stack = await packageStack({
@@ -40,25 +46,28 @@ export async function bench(): Promise<BenchResult[]> {
       const dir = unpackZip(stack.zips[name]);
       try {
         const file = join(dir, 'functions', `${name}.mjs`);
-        const env = deployedEnvironment(
-          stack.template,
-          `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`,
-        );
-        const times: number[] = [];
+        const env = deployedEnvironment(stack.template, logicalId(name));
+        const wall: number[] = [];
+        const cpu: number[] = [];
         for (let run = 0; run < IMPORT_RUNS; run++) {
           const result = await importInFreshProcess(file, env);
-          if (result.handler !== 'function')
+          if (result.handler !== 'function') {
             throw new Error(`${name}: the bundle exports no handler function`);
-          times.push(result.ms);
+          }
+          wall.push(result.ms);
+          cpu.push(result.cpuMs);
         }
-        const ms = median(times);
-        results.push({
-          name: `${name} bundle import, fresh process (median of ${IMPORT_RUNS})`,
-          value: ms,
-          unit: 'ms',
-          target: `< ${IMPORT_TARGET_MS} ms`,
-          ok: ms < IMPORT_TARGET_MS,
-        });
+        const cpuMs = median(cpu);
+        results.push(
+          {
+            name: `${name} bundle import CPU time, fresh process (median of ${IMPORT_RUNS})`,
+            value: cpuMs,
+            unit: 'ms',
+            target: `< ${IMPORT_TARGET_MS} ms`,
+            ok: cpuMs < IMPORT_TARGET_MS,
+          },
+          { name: `${name} bundle import wall time (same runs)`, value: median(wall), unit: 'ms' },
+        );
       } finally {
         removeUnpacked(dir);
       }
@@ -66,5 +75,10 @@ export async function bench(): Promise<BenchResult[]> {
   } finally {
     removePackagedStack(stack);
   }
+  results.push({
+    name: 'machine load during the bench (1-min load average per core)',
+    value: loadPerCore(),
+    unit: '',
+  });
   return results;
 }

@@ -11,14 +11,20 @@ const run = promisify(execFile);
 // module exports, so a bundle that loads but lacks its handler is caught too.
 const PROBE = `
 const started = performance.now();
+const cpu = process.cpuUsage();
 const mod = await import(process.argv[1]);
+const used = process.cpuUsage(cpu);
 const ms = performance.now() - started;
-process.stdout.write(JSON.stringify({ ms, exports: Object.keys(mod), handler: typeof mod.handler }));
+const cpuMs = (used.user + used.system) / 1000;
+process.stdout.write(JSON.stringify({ ms, cpuMs, exports: Object.keys(mod), handler: typeof mod.handler }));
 `;
 
 /** What importing a bundle in a fresh Node process showed. */
 export interface ImportResult {
+  /** Wall time of the import. */
   ms: number;
+  /** CPU time (user + system) the import took: what a busy machine inflates least. */
+  cpuMs: number;
   exports: string[];
   handler: string;
 }
