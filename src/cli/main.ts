@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   local: { summary: 'run the policy API and local services', load: () => import('./commands/local.js') },
   token: { summary: 'print a defender token for a task family', load: () => import('./commands/token.js') },
   policy: { summary: 'validate, push or pull runtime rules', load: () => import('./commands/policy.js') },
+  waas: { summary: 'run the WAAS proxy (nginx + ModSecurity) locally', load: () => import('./commands/waas.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,324 @@
+import { isIP } from 'node:net';
+import type { CompiledWaas } from '../policy/compiled-policy.js';
+import { WaasConfigError } from './errors.js';
+
+/** Where Debian's nginx, ModSecurity and CRS keep their files; overridable for other layouts. */
+export interface WaasSystemPaths {
+  modsecurityModule: string;
+  modsecurityBase: string;
+  crsSetup: string;
+  crsRulesDir: string;
+  mimeTypes: string;
+}
+
+export const DEBIAN_PATHS: WaasSystemPaths = {
+  modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
+  modsecurityBase: '/etc/nginx/modsecurity.conf',
+  crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
+  crsRulesDir: '/usr/share/modsecurity-crs/rules',
+  mimeTypes: '/etc/nginx/mime.types',
+};
+
+export type WaasProtection = CompiledWaas['protections'][number];
+
+/**
+ * CRS 3.3 rule files per protection. The initialization, common exceptions and blocking evaluation
+ * files are always loaded (the anomaly-scoring engine needs them); response rules are not, since
+ * the proxy does not inspect response bodies (it streams them).
+ */
+export const CRS_FILES: Record<WaasProtection, readonly string[]> = {
+  protocol: [
+    'REQUEST-911-METHOD-ENFORCEMENT.conf',
+    'REQUEST-913-SCANNER-DETECTION.conf',
+    'REQUEST-920-PROTOCOL-ENFORCEMENT.conf',
+    'REQUEST-921-PROTOCOL-ATTACK.conf',
+  ],
+  lfi: ['REQUEST-930-APPLICATION-ATTACK-LFI.conf'],
+  rfi: ['REQUEST-931-APPLICATION-ATTACK-RFI.conf'],
+  rce: ['REQUEST-932-APPLICATION-ATTACK-RCE.conf', 'REQUEST-934-APPLICATION-ATTACK-NODEJS.conf'],
+  php: ['REQUEST-933-APPLICATION-ATTACK-PHP.conf'],
+  xss: ['REQUEST-941-APPLICATION-ATTACK-XSS.conf'],
+  sqli: ['REQUEST-942-APPLICATION-ATTACK-SQLI.conf'],
+  session: ['REQUEST-943-APPLICATION-ATTACK-SESSION-FIXATION.conf'],
+  java: ['REQUEST-944-APPLICATION-ATTACK-JAVA.conf'],
+};
+
+const ALWAYS_BEFORE = ['REQUEST-901-INITIALIZATION.conf', 'REQUEST-905-COMMON-EXCEPTIONS.conf'];
+const ALWAYS_AFTER = ['REQUEST-949-BLOCKING-EVALUATION.conf'];
+
+/** What the proxy's files depend on besides the policy. */
+export interface RenderOptions {
+  /** Port the proxy listens on (the task's exposed port). */
+  listenPort: number;
+  /** Address to listen on: loopback for the CLI, all addresses in the sidecar. */
+  listenHost: string;
+  /** Port of the application, reached on 127.0.0.1 (awsvpc tasks share localhost). */
+  upstreamPort: number;
+  /** Working directory: pid, logs, temp files and the rendered files live here. */
+  workDir: string;
+  /** ModSecurity's JSON audit log, converted into `waas` audits. */
+  modsecAuditLog: string;
+  /** User the worker processes run as when nginx starts as root. */
+  user?: string;
+  paths?: WaasSystemPaths;
+}
+
+export interface RenderedConfig {
+  nginxConf: string;
+  modsecurityConf: string;
+}
+
+/** Request body limit when the policy names none (ModSecurity's recommended base uses 12.5 MiB). */
+export const DEFAULT_BODY_LIMIT = 13_107_200;
+
+/** Rule ids this renderer uses for its own rules (outside CRS's reserved ranges). */
+const OWN_RULE_BASE = 10_000;
+
+/** The block page served in prevent mode (ModSecurity denies with 403). */
+export const BLOCK_PAGE =
+  '<!doctype html><html><head><title>Request blocked</title></head><body><h1>Request blocked</h1>' +
+  '<p>This request was blocked by the ecs-admission web application firewall (WAAS). ' +
+  'If you believe this is a mistake, contact the application owner with the time of the request.</p></body></html>';
+
+function nginxString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `*` glob to an anchored regex over the request path. */
+function globToRegex(pattern: string): string {
+  return `^${pattern.replace(/[.+?^${}()|[\]\\"]/g, '\\$&').replace(/\*/g, '.*')}$`;
+}
+
+function validCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * CRS looks for attacks in parsed arguments; a body that claims to be JSON but does not parse (the
+ * seeds' SQLi sample is one) yields none. These rules run libinjection over such a raw body,
+ * URL-decoded, and score like CRS's own libinjection rules.
+ */
+function unparseableBodyRules(protections: readonly WaasProtection[]): string[] {
+  const rules: string[] = [];
+  const rule = (id: number, operator: string, name: string, score: string, tag: string) =>
+    `SecRule REQBODY_ERROR "!@eq 0" "id:${id},phase:2,pass,t:none,log,auditlog,` +
+    `msg:'${name} Attack Detected via libinjection in an unparseable request body',` +
+    `logdata:'Matched Data: %{TX.0} found within REQUEST_BODY',tag:'${tag}',severity:'CRITICAL',chain"\n` +
+    `  SecRule REQUEST_BODY "${operator}" "t:none,t:urlDecodeUni,capture,` +
+    `setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}',setvar:'tx.${score}=+%{tx.critical_anomaly_score}'"`;
+  if (protections.includes('sqli'))
+    rules.push(rule(10100, '@detectSQLi', 'SQL Injection', 'sql_injection_score', 'attack-sqli'));
+  if (protections.includes('xss')) rules.push(rule(10101, '@detectXSS', 'XSS', 'xss_score', 'attack-xss'));
+  return rules;
+}
+
+/**
+ * Renders the ModSecurity rules file: Debian's recommended base, the engine mode for the effect,
+ * our audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the
+ * rule files of the enabled protections. Pure: same input, same text.
+ */
+export function renderModsecurity(waas: CompiledWaas, options: RenderOptions): string {
+  const paths = options.paths ?? DEBIAN_PATHS;
+  const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const lines: string[] = [
+    '# Rendered by ecs-admission from the compiled waas policy; do not edit.',
+    `Include ${paths.modsecurityBase}`,
+    'SecRuleRemoveById 200002',
+    `SecRuleEngine ${waas.effect === 'prevent' ? 'On' : 'DetectionOnly'}`,
+    // The proxy streams responses and loads no response rules: buffering response bodies would only add latency.
+    'SecResponseBodyAccess Off',
+    `SecRequestBodyLimit ${bodyLimit}`,
+    `SecRequestBodyNoFilesLimit ${Math.min(bodyLimit, 1_048_576)}`,
+    'SecAuditEngine RelevantOnly',
+    'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
+    'SecAuditLogType Serial',
+    'SecAuditLogFormat JSON',
+    // A: transaction, B: request headers (redacted on conversion), H: rule messages, Z: end. No bodies.
+    'SecAuditLogParts ABHZ',
+    `SecAuditLog ${options.modsecAuditLog}`,
+    `SecTmpDir ${options.workDir}/modsec-tmp`,
+    `SecDataDir ${options.workDir}/modsec-data`,
+    'SecStatusEngine Off',
+  ];
+  let id = OWN_RULE_BASE;
+  for (const [i, path] of (waas.allowPaths ?? []).entries()) {
+    if (!path.startsWith('/') || /[\s"']/.test(path)) {
+      throw new WaasConfigError(
+        `waas.allowPaths[${i}]: "${path}" must be a request path starting with "/" (wildcard "*" allowed, no spaces or quotes)`,
+        `waas.allowPaths[${i}]`,
+      );
+    }
+    lines.push(
+      `SecRule REQUEST_FILENAME "@rx ${globToRegex(path)}" "id:${id++},phase:1,pass,nolog,t:none,ctl:ruleEngine=Off"`,
+    );
+  }
+  const sources = waas.allowSources ?? [];
+  for (const [i, cidr] of sources.entries()) {
+    if (!validCidr(cidr)) {
+      throw new WaasConfigError(
+        `waas.allowSources[${i}]: "${cidr}" is not an IP address or CIDR (e.g. 10.0.0.0/8)`,
+        `waas.allowSources[${i}]`,
+      );
+    }
+  }
+  if (sources.length > 0) {
+    lines.push(
+      `SecRule REMOTE_ADDR "@ipMatch ${sources.join(',')}" "id:${id++},phase:1,pass,nolog,t:none,ctl:ruleEngine=Off"`,
+    );
+  }
+  lines.push(
+    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel}"`,
+    `Include ${paths.crsSetup}`,
+  );
+  const files = [
+    ...ALWAYS_BEFORE,
+    ...[...new Set(waas.protections.flatMap((p) => CRS_FILES[p]))].sort(),
+    ...ALWAYS_AFTER,
+  ];
+  for (const file of files.slice(0, -ALWAYS_AFTER.length)) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  lines.push(...unparseableBodyRules(waas.protections));
+  for (const file of ALWAYS_AFTER) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  lines.push(
+    // CRS's blocking rule, re-declared to answer BLOCK_STATUS (SecRuleUpdateActionById loses its deny in libmodsecurity 3.0.9).
+    'SecRuleRemoveById 949110',
+    `SecRule TX:ANOMALY_SCORE "@ge %{tx.inbound_anomaly_score_threshold}" "id:10198,phase:2,deny,status:${BLOCK_STATUS},t:none,log,msg:'Inbound Anomaly Score Exceeded (Total Score: %{TX.ANOMALY_SCORE})',tag:'attack-generic',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score=%{tx.anomaly_score}'"`,
+    // Debian's base denies an unparseable body (rule 200002, removed above) before CRS runs; denied here
+    // instead, after the evaluation, so that an attack in a malformed body is reported as the attack.
+    `SecRule REQBODY_ERROR "!@eq 0" "id:10199,phase:2,t:none,log,deny,status:${BLOCK_STATUS},msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Status the WAF layer answers a blocked request with; the front layer turns it (and only it) into
+ * the block page, so the app's own 403s pass unchanged. Never sent to clients.
+ */
+export const BLOCK_STATUS = 471;
+
+/**
+ * Renders nginx.conf: a foreground master with its pid, logs and temp files under the working
+ * directory (never /etc/nginx or /var), and two servers:
+ * - the front, on the exposed port, with ModSecurity off: passes everything to the WAF layer over a
+ *   unix socket and replaces {@link BLOCK_STATUS} with the block page;
+ * - the WAF layer, with ModSecurity on, proxying to the app on 127.0.0.1.
+ * Two layers because ModSecurity-nginx loses a transaction (its audit record and rule messages)
+ * when nginx serves a custom error page by internal redirect in the same server.
+ * Both keep upstream connections alive, pass websocket upgrades, stream responses and pass the
+ * client's headers unchanged (Host included).
+ */
+export function renderNginx(waas: CompiledWaas, options: RenderOptions): string {
+  const paths = options.paths ?? DEBIAN_PATHS;
+  const w = options.workDir;
+  const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const listen = options.listenHost.includes(':') ? `[${options.listenHost}]` : options.listenHost;
+  const proxy = (upstream: string, extra: string) => `proxy_pass http://${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $ecs_admission_connection;
+${extra}      proxy_pass_header Server;
+      proxy_pass_header Date;
+      # Responses are streamed as the app writes them (server-sent events, long polls, downloads).
+      proxy_buffering off;
+      proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
+      proxy_connect_timeout 5s;`;
+  return `# Rendered by ecs-admission from the compiled waas policy; do not edit.
+load_module ${paths.modsecurityModule};
+daemon off;
+master_process on;
+worker_processes 1;
+pid ${w}/nginx.pid;
+error_log ${w}/error.log warn;
+${options.user ? `user ${options.user};\n` : ''}
+events {
+  worker_connections 4096;
+}
+
+http {
+  include ${paths.mimeTypes};
+  access_log off;
+  server_tokens off;
+  client_body_temp_path ${w}/client_body;
+  proxy_temp_path ${w}/proxy;
+  fastcgi_temp_path ${w}/fastcgi;
+  uwsgi_temp_path ${w}/uwsgi;
+  scgi_temp_path ${w}/scgi;
+  client_max_body_size ${bodyLimit};
+  client_body_buffer_size 128k;
+  keepalive_timeout 75s;
+  keepalive_requests 10000;
+
+  map $http_upgrade $ecs_admission_connection {
+    default upgrade;
+    '' '';
+  }
+
+  upstream ecs_admission_waf {
+    server unix:${w}/waf.sock;
+    keepalive 64;
+  }
+
+  upstream ecs_admission_app {
+    server 127.0.0.1:${options.upstreamPort};
+    keepalive 64;
+  }
+
+  modsecurity_rules_file ${w}/modsecurity.conf;
+
+  server {
+    listen ${listen}:${options.listenPort};
+    server_name _;
+    modsecurity off;
+
+    location / {
+      ${proxy(
+        'ecs_admission_waf',
+        `      proxy_set_header X-Ecs-Admission-Client $remote_addr;
+      # Bodies go on as they arrive; the WAF layer buffers them for inspection.
+      proxy_request_buffering off;
+      proxy_intercept_errors on;
+      error_page ${BLOCK_STATUS} =403 /__ecs_admission_blocked;
+`,
+      )}
+    }
+
+    location = /__ecs_admission_blocked {
+      internal;
+      default_type text/html;
+      return 403 ${nginxString(BLOCK_PAGE)};
+    }
+  }
+
+  server {
+    listen unix:${w}/waf.sock;
+    server_name _;
+    modsecurity ${waas.effect === 'disable' ? 'off' : 'on'};
+    # The client's address, for ModSecurity (REMOTE_ADDR, allow-listed sources) and the audits.
+    set_real_ip_from unix:;
+    real_ip_header X-Ecs-Admission-Client;
+
+    location / {
+      ${proxy(
+        'ecs_admission_app',
+        `      proxy_set_header X-Ecs-Admission-Client "";
+      # Request bodies stay buffered here: ModSecurity must see the whole body before the app does.
+      proxy_request_buffering on;
+`,
+      )}
+    }
+  }
+}
+`;
+}
+
+/** Both files for one policy. */
+export function renderConfig(waas: CompiledWaas, options: RenderOptions): RenderedConfig {
+  return { nginxConf: renderNginx(waas, options), modsecurityConf: renderModsecurity(waas, options) };
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { WaasConfigError } from '../../src/waas/errors.js';
+import { renderModsecurity, renderNginx } from '../../src/waas/render-config.js';
+
+const options = {
+  listenPort: 8080,
+  listenHost: '0.0.0.0',
+  upstreamPort: 80,
+  workDir: '/run/waas',
+  modsecAuditLog: '/run/waas/audit.json',
+};
+
+describe('Function: renderModsecurity', () => {
+  it('turns prevent into SecRuleEngine On after the base file and loads only the chosen CRS files', () => {
+    // Act
+    const conf = renderModsecurity(
+      { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel: 2 },
+      options,
+    );
+
+    // Assess
+    const lines = conf.split('\n');
+    expect(lines.indexOf('Include /etc/nginx/modsecurity.conf')).toBeLessThan(
+      lines.indexOf('SecRuleEngine On'),
+    );
+    expect(conf).toContain('setvar:tx.paranoia_level=2');
+    expect(conf).toContain('REQUEST-942-APPLICATION-ATTACK-SQLI.conf');
+    expect(conf).toContain('REQUEST-941-APPLICATION-ATTACK-XSS.conf');
+    expect(conf).toContain('REQUEST-901-INITIALIZATION.conf');
+    expect(conf).toContain('REQUEST-949-BLOCKING-EVALUATION.conf');
+    expect(conf).not.toContain('REQUEST-930');
+    expect(conf).not.toContain('REQUEST-920');
+    expect(conf).toContain('SecAuditLogFormat JSON');
+    expect(conf).toContain('SecAuditLog /run/waas/audit.json');
+    expect(conf.indexOf('crs-setup.conf')).toBeGreaterThan(conf.indexOf('tx.paranoia_level'));
+  });
+
+  it('turns alert into DetectionOnly', () => {
+    // Act
+    const conf = renderModsecurity({ effect: 'alert', protections: ['lfi'], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(conf).toContain('SecRuleEngine DetectionOnly');
+    expect(conf).not.toContain('SecRuleEngine On');
+    expect(conf).toContain('REQUEST-930-APPLICATION-ATTACK-LFI.conf');
+  });
+
+  it('switches the engine off for allow-listed paths and sources before CRS runs', () => {
+    // Act
+    const conf = renderModsecurity(
+      {
+        effect: 'prevent',
+        protections: ['sqli'],
+        paranoiaLevel: 1,
+        allowPaths: ['/health', '/static/*'],
+        allowSources: ['10.0.0.0/8', '2001:db8::/32'],
+      },
+      options,
+    );
+
+    // Assess
+    expect(conf).toContain('SecRule REQUEST_FILENAME "@rx ^/health$"');
+    expect(conf).toContain('SecRule REQUEST_FILENAME "@rx ^/static/.*$"');
+    expect(conf).toContain('SecRule REMOTE_ADDR "@ipMatch 10.0.0.0/8,2001:db8::/32"');
+    expect(conf.indexOf('ctl:ruleEngine=Off')).toBeLessThan(conf.indexOf('crs-setup.conf'));
+  });
+
+  it('names the field of an allow-listed source that is not a CIDR', () => {
+    // Act / Assess
+    expect(() =>
+      renderModsecurity(
+        { effect: 'prevent', protections: [], paranoiaLevel: 1, allowSources: ['10.0.0.0/8', 'office'] },
+        options,
+      ),
+    ).toThrow(WaasConfigError);
+    expect(() =>
+      renderModsecurity(
+        { effect: 'prevent', protections: [], paranoiaLevel: 1, allowSources: ['office'] },
+        options,
+      ),
+    ).toThrow(/waas\.allowSources\[0\]/);
+  });
+
+  it('names the field of an allow-listed path that is not a path', () => {
+    // Act / Assess
+    expect(() =>
+      renderModsecurity(
+        { effect: 'prevent', protections: [], paranoiaLevel: 1, allowPaths: ['health'] },
+        options,
+      ),
+    ).toThrow(/waas\.allowPaths\[0\]/);
+  });
+});
+
+describe('Function: renderNginx', () => {
+  it('keeps pid, logs and temp files in the working directory and proxies to the app on loopback', () => {
+    // Act
+    const conf = renderNginx(
+      { effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1, bodyLimitBytes: 1000 },
+      options,
+    );
+
+    // Assess
+    expect(conf).toContain('daemon off;');
+    expect(conf).toContain('pid /run/waas/nginx.pid;');
+    expect(conf).toContain('error_log /run/waas/error.log');
+    expect(conf).toContain('client_body_temp_path /run/waas/client_body;');
+    expect(conf).not.toMatch(/\/var\/|pid \/etc|\/run\/nginx/);
+    expect(conf).toContain('listen 0.0.0.0:8080;');
+    expect(conf).toContain('server 127.0.0.1:80;');
+    expect(conf).toContain('client_max_body_size 1000;');
+    expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(conf).toContain('proxy_buffering off;');
+  });
+
+  it('turns ModSecurity off when the effect is disable', () => {
+    // Act
+    const conf = renderNginx({ effect: 'disable', protections: [], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(conf).not.toContain('modsecurity on;');
+  });
+});
