@@ -6,6 +6,7 @@ import {
   createDnsNamespace,
   makeTempDir,
   policy,
+  repoRoot,
   run,
   writePolicy,
 } from '../test/sidecar/launcher/harness.js';
@@ -22,7 +23,7 @@ export async function bench(): Promise<BenchResult[]> {
   const dir = makeTempDir('launcher-bench');
   const ns = await createDnsNamespace();
   try {
-    const spin = buildClient(dir, 'spin', 'musl');
+    const spin = buildClient(dir, 'spin', 'musl', 'spin', [join(repoRoot, 'sidecar/launcher/src/filter.c')]);
     const resolve = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
     const policyFile = join(dir, 'policy.json');
     writePolicy(
@@ -45,10 +46,12 @@ export async function bench(): Promise<BenchResult[]> {
       const bare: number[] = [];
       const traced: number[] = [];
       for (let i = 0; i < rounds; i++) {
-        for (const [argv, into] of [
+        const pair = [
           [[...prefix, ...command], bare],
           [[...prefix, ...withLauncher(command)], traced],
-        ] as const) {
+        ] as const;
+        // Alternate which goes first, so that neither always runs right after the other.
+        for (const [argv, into] of i % 2 === 0 ? pair : [...pair].reverse()) {
           const [cmd, ...args] = argv;
           const r = await run(cmd ?? 'false', args, { env, timeoutMs: 120_000 });
           const ns = Number(r.stdout.trim().split('\n').pop());
@@ -59,22 +62,65 @@ export async function bench(): Promise<BenchResult[]> {
       return { bare: Math.min(...bare), traced: Math.min(...traced) };
     };
 
+    /** Like compare, but the second variant is the bare command with extra environment. */
+    const compareEnv = async (command: string[], rounds: number, env: Record<string, string>) => {
+      const plain: number[] = [];
+      const withEnv: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const pair = [
+          [{}, plain],
+          [env, withEnv],
+        ] as const;
+        for (const [extra, into] of i % 2 === 0 ? pair : [...pair].reverse()) {
+          const [cmd, ...args] = command;
+          const r = await run(cmd ?? 'false', args, { env: extra, timeoutMs: 120_000 });
+          const ns = Number(r.stdout.trim());
+          if (r.code !== 0 || !Number.isFinite(ns))
+            throw new Error(`${command.join(' ')} failed: ${r.stderr}`);
+          into.push(ns);
+        }
+      }
+      return { bare: Math.min(...plain), traced: Math.min(...withEnv) };
+    };
+
     const syscalls = await compare([spin, 'syscalls', '1000000'], 15);
+    const io = await compare([spin, 'io', '200000'], 15);
+    // The same loops under the filter alone (no tracer, no launcher): what the kernel's seccomp costs.
+    const filterOnly = { SPIN_FILTER: '1' };
+    const syscallsFiltered = await compareEnv([spin, 'syscalls', '1000000'], 15, filterOnly);
+    const ioFiltered = await compareEnv([spin, 'io', '200000'], 15, filterOnly);
     const forkexec = await compare([spin, 'forkexec', '200', spin], 11);
     const lookups = 200;
     const dns = await compare([resolve, 'google.com'], 9, ns.exec, { REPEAT: String(lookups) });
 
     const syscallRatio = syscalls.traced / syscalls.bare;
+    const syscallFilterRatio = syscallsFiltered.traced / syscallsFiltered.bare;
+    const ioFilterRatio = ioFiltered.traced / ioFiltered.bare;
+    const ioRatio = io.traced / io.bare;
     const forkRatio = forkexec.traced / forkexec.bare;
     const addedMs = (dns.traced - dns.bare) / lookups / 1e6;
     const size = statSync(launcher).size;
     return [
       {
-        name: 'syscall loop (untraced syscalls), launcher/bare',
+        name: 'syscall loop, getppid (untraced; worst case), launcher/bare',
         value: syscallRatio,
         unit: 'x',
         target: '<= 1.05x',
         ok: syscallRatio <= 1.05,
+      },
+      {
+        name: 'syscall loop, 4 KiB read+write (untraced), launcher/bare',
+        value: ioRatio,
+        unit: 'x',
+        target: '<= 1.05x',
+        ok: ioRatio <= 1.05,
+      },
+      { name: 'getppid, bare per call', value: syscalls.bare / 1e6, unit: 'ns' },
+      { name: 'getppid loop, seccomp filter alone (no tracer)/bare', value: syscallFilterRatio, unit: 'x' },
+      {
+        name: '4 KiB read+write loop, seccomp filter alone (no tracer)/bare',
+        value: ioFilterRatio,
+        unit: 'x',
       },
       {
         name: 'fork+exec loop, launcher/bare',

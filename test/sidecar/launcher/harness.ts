@@ -35,8 +35,17 @@ export function buildLauncher(): string {
 
 type Toolchain = 'musl' | 'glibc-static' | 'glibc';
 
-/** Compiles test/sidecar/launcher/clients/NAME.c into dir with the given C library; returns its path. */
-export function buildClient(dir: string, name: string, toolchain: Toolchain, output = name): string {
+/**
+ * Compiles test/sidecar/launcher/clients/NAME.c (plus extraSources) into dir with the given C library;
+ * returns its path.
+ */
+export function buildClient(
+  dir: string,
+  name: string,
+  toolchain: Toolchain,
+  output = name,
+  extraSources: string[] = [],
+): string {
   const source = join(here, 'clients', `${name}.c`);
   const out = join(dir, output);
   const [cc, flags] =
@@ -45,7 +54,9 @@ export function buildClient(dir: string, name: string, toolchain: Toolchain, out
       : toolchain === 'glibc-static'
         ? ['gcc', ['-static', '-no-pie']]
         : ['gcc', []];
-  execFileSync(cc, [...flags, '-O2', '-pthread', '-o', out, source], { stdio: 'pipe' });
+  execFileSync(cc, [...flags, '-O2', '-pthread', '-D_GNU_SOURCE', '-o', out, source, ...extraSources], {
+    stdio: 'pipe',
+  });
   return out;
 }
 

@@ -1,5 +1,10 @@
-/* Bench loads. spin syscalls N: N getppid() calls (never stopped by the filter).
+/* Bench loads. spin syscalls N: N getppid() calls (never stopped by the filter; the cheapest syscall,
+ * so the worst case for any per-syscall cost). spin io N: N read()+write() pairs of 4 KiB
+ * (/dev/zero to /dev/null), a more typical syscall-heavy loop.
+ * With SPIN_FILTER=1 it first installs the launcher's own seccomp filter (linked from
+ * sidecar/launcher/src/filter.c) without any tracer: the kernel's share of the launcher's cost.
  * spin forkexec N PROGRAM: N fork+execve+wait of PROGRAM. Prints the elapsed nanoseconds. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +19,22 @@ static long long now(void) {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int filter_install(void);
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
+  const char *filter = getenv("SPIN_FILTER");
+  if (filter && !strcmp(filter, "1") && filter_install()) return 3;
   long n = atol(argv[2]);
   long long t0 = now();
   if (!strcmp(argv[1], "syscalls")) {
     for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  } else if (!strcmp(argv[1], "io")) {
+    char buf[4096];
+    int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+    if (in < 0 || out < 0) return 1;
+    for (long i = 0; i < n; i++)
+      if (read(in, buf, sizeof buf) != (ssize_t)sizeof buf || write(out, buf, sizeof buf) != (ssize_t)sizeof buf) return 1;
   } else if (!strcmp(argv[1], "forkexec") && argc > 3) {
     for (long i = 0; i < n; i++) {
       pid_t p = fork();
