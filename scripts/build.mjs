@@ -4,6 +4,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// zod's `z` namespace re-exports every locale (~130 files); only English is used, and parsing the
+// rest is most of the CLI's start-up. Minified for the same reason (names kept for error classes).
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: args.path.replace(/[\\/]index\.js$/, ''),
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: { cli: 'src/cli/main.ts' },
   outdir: 'dist',
@@ -14,6 +27,9 @@ await build({
   format: 'esm',
   splitting: true,
   sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
+  plugins: [zodEnglishOnly],
   logLevel: 'warning',
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {

@@ -96,7 +96,11 @@ async function readConfigFile(file: string): Promise<unknown> {
     );
   }
   // Loaded only when a config file is given: the YAML parser is a third of the CLI's start-up time.
-  const { parse: parseYaml } = await import('yaml');
+  // The bundle wraps this CommonJS package: its functions may sit on the namespace or on `default`.
+  const yaml: { parse?: typeof import('yaml').parse; default?: { parse: typeof import('yaml').parse } } =
+    await import('yaml');
+  const parseYaml = yaml.parse ?? yaml.default?.parse;
+  if (parseYaml === undefined) throw new CliError('the YAML parser could not be loaded', EXIT.internal);
   try {
     return parseYaml(text) ?? {};
   } catch (error) {

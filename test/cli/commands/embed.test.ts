@@ -192,6 +192,28 @@ describe('Command: ecs-admission embed (built CLI)', () => {
     expect(JSON.parse(run.stdout).containerDefinitions.at(-1).image).toBe('ecs-admission/defender:latest');
   });
 
+  it('reads a YAML configuration file and rejects a wrong value with its path', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-admission-yaml-'));
+    writeFileSync(join(dir, 'good.yaml'), 'sidecarName: guard\nimages:\n  X86_64: team/defender:2\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'resize: maybe\n');
+    const input = golden('seeds-sample', 'input.json');
+    // Act
+    const good = await runCli(['embed', '-q', '--config', join(dir, 'good.yaml'), input]);
+    const bad = await runCli(['embed', '--config', join(dir, 'bad.yaml'), input]);
+    rmSync(dir, { recursive: true, force: true });
+    // Assess
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout).containerDefinitions.at(-1)).toMatchObject({
+      name: 'guard',
+      image: 'team/defender:2',
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      `ecs-admission embed: --config ${join(dir, 'bad.yaml')}: resize: expected true or false, got a string\n`,
+    );
+  });
+
   it('never prints a stack trace, even for a folder given as the file', async () => {
     // Act
     const run = await runCli(['embed', ROOT]);
