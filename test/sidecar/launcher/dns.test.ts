@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,7 +23,7 @@ let connectClient: string;
 let resolveGo: string;
 
 beforeAll(async () => {
-  requireTools('getent', 'busybox', 'ip', 'go');
+  requireTools('getent', 'busybox', 'ip', 'go', 'wget');
   launcher = buildLauncher();
   dir = makeTempDir('launcher-dns');
   resolveMusl = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
@@ -196,6 +196,46 @@ describe('Function: launcher (DNS rules)', () => {
     expect(result.stdout).toBe('www.google.com ok 10.53.1.9\ngoogle.com error Name does not resolve\n');
     expect(audits.map((a) => a.details.domain)).toEqual(['google.com']);
     expect(audits[0]?.message).toContain('denied by a runtime rule: not in the allowed names');
+  });
+});
+
+describe('Function: launcher (the seeds’ sample task)', () => {
+  it('blocks mkdir and yahoo.com, lets google.com resolve, with the reference audit messages', async () => {
+    // Prepare: the sample's entry.sh: mkdir, then wget to yahoo.com and google.com.
+    const work = join(dir, 'sample');
+    mkdirSync(work);
+    const entry = join(work, 'entry.sh');
+    writeFileSync(
+      entry,
+      '#!/bin/sh\nmkdir test\nwget -q -T 2 -t 1 -O /dev/null http://yahoo.com/\nwget -q -T 2 -t 1 -O /dev/null http://google.com/\nexit 0\n',
+    );
+    chmodSync(entry, 0o755);
+    const rule = policy({
+      rule: 'twistlock-fargate-rule',
+      processes: { effect: 'prevent', deny: ['mkdir'] },
+      dns: { effect: 'prevent', deny: ['yahoo.com'] },
+    });
+    const before = ns.queries().length;
+
+    // Act
+    const { result, audits } = await inNamespace(rule, ['sh', '-c', `cd ${work} && ./entry.sh`], {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(existsSync(join(work, 'test'))).toBe(false);
+    expect(ns.queries().slice(before)).toContain('google.com/A/udp');
+    expect(
+      ns
+        .queries()
+        .slice(before)
+        .filter((q) => q.startsWith('yahoo.com')),
+    ).toEqual([]);
+    expect(audits.map((a) => a.message)).toEqual([
+      '/usr/bin/mkdir launched from /usr/bin/dash and is explicitly blocked in the runtime rule. Full command: mkdir test',
+      'DNS resolution of domain name yahoo.com triggered by /usr/bin/wget explicitly denied by a runtime rule',
+    ]);
   });
 });
 
