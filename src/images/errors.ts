@@ -48,22 +48,24 @@ export class ImageReferenceError extends ImageLookupError {
 
 /** The registry has no such repository, tag, manifest or blob (HTTP 404). */
 export class ImageNotFoundError extends ImageLookupError {
+  readonly code: string | undefined;
+
   constructor(reason: string, context: ImageErrorContext & { readonly code?: string }) {
     super(reason, context);
     this.name = 'ImageNotFoundError';
     this.code = context.code;
   }
-  readonly code: string | undefined;
 }
 
 /** The registry refused access (HTTP 401/403, token endpoint refusal, credentials that cannot be read). */
 export class RegistryAuthError extends ImageLookupError {
+  readonly status: number | undefined;
+
   constructor(reason: string, context: ImageErrorContext & { readonly status?: number }) {
     super(reason, context);
     this.name = 'RegistryAuthError';
     this.status = context.status;
   }
-  readonly status: number | undefined;
 }
 
 /** The registry did not answer in time (after the retries). */
@@ -76,16 +78,20 @@ export class RegistryTimeoutError extends ImageLookupError {
 
 /** A response was larger than the limit set for its kind (manifest, config, token). */
 export class ResponseTooLargeError extends ImageLookupError {
+  readonly limit: number;
+
   constructor(reason: string, context: ImageErrorContext & { readonly limit: number }) {
     super(reason, context);
     this.name = 'ResponseTooLargeError';
     this.limit = context.limit;
   }
-  readonly limit: number;
 }
 
 /** Content did not hash to the digest it was fetched by (or announced): tampering or corruption. */
 export class DigestMismatchError extends ImageLookupError {
+  readonly expected: string;
+  readonly actual: string;
+
   constructor(
     reason: string,
     context: ImageErrorContext & { readonly expected: string; readonly actual: string },
@@ -95,18 +101,17 @@ export class DigestMismatchError extends ImageLookupError {
     this.expected = context.expected;
     this.actual = context.actual;
   }
-  readonly expected: string;
-  readonly actual: string;
 }
 
 /** The image has no manifest for the platform the task runs on. */
 export class PlatformNotFoundError extends ImageLookupError {
+  readonly available: string[];
+
   constructor(reason: string, context: ImageErrorContext & { readonly available: string[] }) {
     super(reason, context);
     this.name = 'PlatformNotFoundError';
     this.available = context.available;
   }
-  readonly available: string[];
 }
 
 /**
@@ -114,10 +119,11 @@ export class PlatformNotFoundError extends ImageLookupError {
  * a plain-HTTP address that is not loopback, a server error after the retries, a network failure.
  */
 export class RegistryProtocolError extends ImageLookupError {
+  readonly status: number | undefined;
+
   constructor(reason: string, context: ImageErrorContext & { readonly status?: number }) {
     super(reason, context);
     this.name = 'RegistryProtocolError';
     this.status = context.status;
   }
-  readonly status: number | undefined;
 }

@@ -190,12 +190,12 @@ export async function registryGet(
   }
   if (lastFailure.startsWith('HTTP ')) {
     throw new RegistryProtocolError(
-      `the registry kept failing for the ${purpose.what} (${lastFailure}) after ${settings.retries + 1} attempts`,
+      `the registry kept failing for the ${purpose.what} (${lastFailure}) after ${attempts(settings.retries + 1)}`,
       purpose.context,
     );
   }
   throw new RegistryTimeoutError(
-    `timed out reading the ${purpose.what}: ${lastFailure || 'the look-up deadline passed'} (after ${settings.retries + 1} attempts)`,
+    `timed out reading the ${purpose.what}: ${lastFailure || 'the look-up deadline passed'} (after ${attempts(settings.retries + 1)})`,
     purpose.context,
   );
 }
@@ -226,4 +226,8 @@ async function followRedirects(
     url = next;
   }
   throw new RegistryProtocolError(`too many redirects fetching the ${purpose.what}`, purpose.context);
+}
+
+function attempts(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
 }

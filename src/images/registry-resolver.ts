@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import type { ImageConfig, ImageConfigResolver, Platform } from '../embed/image-config.js';
+import {
+  type ImageConfig,
+  type ImageConfigResolver,
+  ImageConfigSchema,
+  type Platform,
+} from '../embed/image-config.js';
 import type { EcrClientFactory, EcrCredentials } from './ecr-credentials.js';
 import { parseEcrRegistry } from './ecr-registry.js';
 import {
@@ -84,13 +89,7 @@ export const ResolvedImageSchema = z.object({
   platform: z.string(),
   /** OS/architecture the configuration blob declares. */
   configPlatform: z.string(),
-  config: z.object({
-    entrypoint: z.array(z.string()).nullable(),
-    cmd: z.array(z.string()).nullable(),
-    digest: z.string().optional(),
-    workingDir: z.string().optional(),
-    user: z.string().optional(),
-  }),
+  config: ImageConfigSchema,
   fromCache: z.boolean(),
 });
 export type ResolvedImage = z.infer<typeof ResolvedImageSchema>;

@@ -109,6 +109,21 @@ describe('Function: RegistryImageResolver.resolve (failures give clear rejection
     expect(proxy.requests.length - before).toBe(2);
   });
 
+  it('times out a body that stops arriving after the headers', async () => {
+    // Prepare
+    proxy.setFault((path) => (path.includes('/manifests/') ? { kind: 'stall-body' } : { kind: 'pass' }));
+
+    // Act
+    const act = new RegistryImageResolver({ ...FAST, timeoutMs: 300, retries: 0 }).resolve(
+      `${proxy.host}/app/web:v1`,
+      AMD64,
+    );
+
+    // Assess
+    await expect(act).rejects.toThrow(RegistryTimeoutError);
+    await expect(act).rejects.toThrow('no answer within 300 ms (after 1 attempt)');
+  });
+
   it('stops at the overall deadline even with retries left', async () => {
     // Prepare
     proxy.setFault(() => ({ kind: 'hang' }));

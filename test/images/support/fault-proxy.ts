@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 export type Fault =
   | { kind: 'pass' }
   | { kind: 'hang' }
+  | { kind: 'stall-body' }
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'tamper'; edit: (body: Buffer) => Buffer }
   | { kind: 'huge'; bytes: number; declareLength: boolean };
@@ -37,6 +38,16 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const fault = decide(path, requests.filter((p) => p === path).length);
     if (fault.kind === 'hang') {
       hanging.add(res);
+      return;
+    }
+    if (fault.kind === 'stall-body') {
+      // Headers and a first chunk arrive at once; the rest never does.
+      hanging.add(res);
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'content-length': '1000',
+      });
+      res.write('{"schemaVersion":');
       return;
     }
     if (fault.kind === 'status') {
