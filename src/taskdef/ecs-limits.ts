@@ -92,16 +92,19 @@ function checkTags(problems: Problem[], tags: unknown): void {
  * costs at most 6 bytes (a `\u001f` escape), everything else is counted generously. Serializing
  * only when this bound passes the limit keeps validation of ordinary task definitions cheap.
  */
-function jsonBytesUpperBound(value: unknown): number {
+function jsonBytesUpperBound(value: unknown, depth = 0): number {
   if (typeof value === 'string') return value.length * 6 + 2;
+  // No ECS shape nests this deep, so the model validator already refuses such a value; stop here
+  // rather than overflow the stack (and let JSON.stringify do the same).
+  if (depth > 64) return Number.NEGATIVE_INFINITY;
   if (Array.isArray(value)) {
     let size = 2;
-    for (const item of value) size += jsonBytesUpperBound(item) + 1;
+    for (const item of value) size += jsonBytesUpperBound(item, depth + 1) + 1;
     return size;
   }
   if (isObject(value)) {
     let size = 2;
-    for (const key in value) size += key.length * 6 + 4 + jsonBytesUpperBound(value[key]);
+    for (const key in value) size += key.length * 6 + 4 + jsonBytesUpperBound(value[key], depth + 1);
     return size;
   }
   return 24; // numbers, booleans, null

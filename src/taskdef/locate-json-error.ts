@@ -135,7 +135,9 @@ export function locateJsonError(text: string): JsonErrorLocation | undefined {
     ws();
     if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
     return undefined;
-  } catch (error) {
+  } catch (caught) {
+    // A stack overflow means nesting far deeper than any task definition: report where it was.
+    const error = caught instanceof RangeError ? new JsonScanError(i, 'nested too deeply') : caught;
     if (!(error instanceof JsonScanError)) throw error;
     const before = text.slice(0, error.offset);
     const line = before.split('\n').length;

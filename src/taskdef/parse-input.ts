@@ -54,21 +54,37 @@ const isObject = (value: unknown): value is JsonObject =>
 
 const fail = (path: string, message: string): ParseResult => ({ ok: false, errors: [{ path, message }] });
 
-function hasNullMember(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasNullMember);
-  if (!isObject(value)) return false;
-  for (const key in value) {
-    const member = value[key];
-    if (member === null || hasNullMember(member)) return true;
+/** Deeper than any task definition (they nest about 6 levels); guards the recursive walks below. */
+const MAX_DEPTH = 64;
+
+/** `'null'` when some object member is `null`, `'deep'` when nesting passes MAX_DEPTH. */
+function scan(value: unknown, depth = 0): 'null' | 'deep' | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth > MAX_DEPTH) return 'deep';
+  let found: 'null' | 'deep' | undefined;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const inner = scan(item, depth + 1);
+      if (inner === 'deep') return inner;
+      found ??= inner;
+    }
+    return found;
   }
-  return false;
+  if (value instanceof Date) return undefined;
+  for (const key in value) {
+    const member = (value as JsonObject)[key];
+    const inner = member === null ? 'null' : scan(member, depth + 1);
+    if (inner === 'deep') return inner;
+    found ??= inner;
+  }
+  return found;
 }
 
 /**
  * A copy without object members whose value is `null`. The AWS CLI (botocore) treats a null member
  * as absent, and tools print them (`"command": null` in DescribeTaskDefinition dumps), so we do the
  * same rather than reject. Nulls inside lists are kept: they are errors. Only called when
- * {@link hasNullMember} found one, so the common case allocates nothing here.
+ * {@link scan} found one, so the common case allocates nothing here.
  */
 function dropNulls(value: unknown, path: PropertyKey[], dropped: Problem[]): unknown {
   if (Array.isArray(value)) return value.map((item, index) => dropNulls(item, [...path, index], dropped));
@@ -112,8 +128,11 @@ export function parseTaskDefinitionInput(value: unknown): ParseResult {
 
   const normalized: Problem[] = [];
   const stripped: string[] = [];
+  const found = scan(value);
+  if (found === 'deep')
+    return fail(ROOT_PATH, `nested more than ${MAX_DEPTH} levels deep; not a task definition`);
   // zod returns fresh objects, so the input is never modified even when no copy is made here.
-  const input = (hasNullMember(value) ? dropNulls(value, [], normalized) : value) as JsonObject;
+  const input = (found === 'null' ? dropNulls(value, [], normalized) : value) as JsonObject;
 
   let form: InputForm;
   let body: JsonObject;

@@ -323,6 +323,23 @@ describe('Function: parseTaskDefinitionInput', () => {
     });
   });
 
+  it('refuses absurdly deep nesting instead of overflowing the stack', () => {
+    // Prepare
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+
+    // Act
+    const result = parseTaskDefinitionInput(
+      request({ containerDefinitions: [container({ command: deep })] }),
+    );
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ path: '$', message: 'nested more than 64 levels deep; not a task definition' }],
+    });
+  });
+
   it('reports every problem at once, not only the first', () => {
     // Act
     const result = parseTaskDefinitionInput({
@@ -414,6 +431,15 @@ describe('Function: parseTaskDefinitionJson', () => {
     // Assess
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]?.message).toMatch(/^invalid JSON at line 16, column 10: /);
+  });
+
+  it('locates an error after absurdly deep nesting without overflowing the stack', () => {
+    // Act
+    const result = parseTaskDefinitionJson(`${'['.repeat(200_000)}}`);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]?.message).toMatch(/^invalid JSON at line 1, column \d+: /);
   });
 
   it('ignores a UTF-8 byte-order mark', () => {

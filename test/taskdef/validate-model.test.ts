@@ -392,6 +392,22 @@ describe('Function: validateAgainstModel', () => {
     expect(found[0]?.message).toMatch(message);
   });
 
+  it('reports absurdly deep values by type instead of overflowing the stack', () => {
+    // Prepare
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+
+    // Act
+    const problems = validateAgainstModel(
+      request({ containerDefinitions: [container({ dockerLabels: { a: deep } })] }),
+    );
+
+    // Assess
+    expect(problems).toEqual([
+      { path: 'containerDefinitions[0].dockerLabels.a', message: 'expected a string, got a list' },
+    ]);
+  });
+
   it('applies the ECS limits only to the request shape', () => {
     expect(validateAgainstModel({ family: 'a.b', containerDefinitions: [] }, 'TaskDefinition')).toEqual([]);
   });
