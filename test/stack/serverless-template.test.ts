@@ -362,6 +362,25 @@ describe('Function: admission event pattern', () => {
   });
 
   it.each([
+    ['register-task-definition.json', true],
+    ['update-service.json', true],
+    ['run-task.json', true],
+    ['ignored-failed-register.json', false],
+    ['ignored-task-state-change.json', false],
+    ['deployment-failed.json', false],
+  ])('decides events/%s: matches=%s', (file, expected) => {
+    // Prepare
+    const recorded = events.find(({ name }) => name === `events/${file}`);
+
+    // Act
+    const matches = matchesEventPattern(patternOf(), recorded?.event);
+
+    // Assess
+    expect(recorded).toBeDefined();
+    expect(matches).toBe(expected);
+  });
+
+  it.each([
     [
       'datadog-securitylabs__tales-from-the-cloud-trenches-ecs-crypto-mining__RegisterTaskDefinition.json',
       true,
@@ -490,6 +509,7 @@ describe('Function: deployment-failure pattern', () => {
     expect(matched).toContain(
       'corpus/awsdocs__amazon-ecs-developer-guide__doc_source_ecs_cwe_events.md__L587-L605.json',
     );
+    expect(matched).toContain('events/deployment-failed.json');
     expect(matched).toEqual(events.filter(({ event }) => isFailedDeployment(event)).map(({ name }) => name));
   });
 
