@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImageReferenceError } from '../../src/images/errors.js';
 import {
@@ -110,5 +111,37 @@ describe('Function: isLoopbackHost', () => {
     ['registry.local', false],
   ])('%s → %s', (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe('Function: parseImageReference (properties)', () => {
+  const component = // No "." here: a first component with a dot would be read as a registry host, as Docker does.
+    fc.stringMatching(/^[a-z0-9]{1,8}([_-][a-z0-9]{1,8}){0,2}$/);
+  const reference = fc
+    .record({
+      registry: fc.constantFrom(
+        '',
+        'docker.io/',
+        'ghcr.io/',
+        'localhost:5000/',
+        '127.0.0.1:5000/',
+        'public.ecr.aws/',
+      ),
+      path: fc.array(component, { minLength: 1, maxLength: 3 }),
+      tag: fc.option(fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}$/), { nil: undefined }),
+      digest: fc.option(fc.stringMatching(/^[a-f0-9]{64}$/), { nil: undefined }),
+    })
+    .map(
+      ({ registry, path, tag, digest }) =>
+        `${registry}${path.join('/')}${tag === undefined ? '' : `:${tag}`}${digest === undefined ? '' : `@sha256:${digest}`}`,
+    );
+
+  it('reads its own canonical form back unchanged', () => {
+    fc.assert(
+      fc.property(reference, (text) => {
+        const once = canonicalReference(parseImageReference(text));
+        expect(canonicalReference(parseImageReference(once))).toBe(once);
+      }),
+    );
   });
 });
