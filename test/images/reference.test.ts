@@ -115,8 +115,8 @@ describe('Function: isLoopbackHost', () => {
 });
 
 describe('Function: parseImageReference (properties)', () => {
-  const component = // No "." here: a first component with a dot would be read as a registry host, as Docker does.
-    fc.stringMatching(/^[a-z0-9]{1,8}([_-][a-z0-9]{1,8}){0,2}$/);
+  // No "." here: a first component with a dot would be read as a registry host, as Docker does.
+  const component = fc.stringMatching(/^[a-z0-9]{1,8}([_-][a-z0-9]{1,8}){0,2}$/);
   const reference = fc
     .record({
       registry: fc.constantFrom(
