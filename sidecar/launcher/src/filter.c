@@ -53,6 +53,7 @@ struct sock_fprog { unsigned short len; struct sock_filter *filter; };
 #endif
 #define SECCOMP_SET_MODE_FILTER 1
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER 8u
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW 4u
 #define CLONE_UNTRACED_FLAG 0x00800000u
 #define SECCOMP_MODE_FILTER_PRCTL 2
 
@@ -103,5 +104,10 @@ int filter_install(void) {
   };
   struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return -1;
+  /* SPEC_ALLOW: kernels whose speculation mitigations default to "seccomp" (4.17 to 5.15, as on
+   * many Fargate platform versions) would otherwise force SSBD/IBPB on the whole app, slowing all of
+   * its code. The app ran without them before the launcher; this filter is a monitor, not a sandbox
+   * for untrusted code. */
+  if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &prog) == 0) return 0;
   return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER_PRCTL, &prog, 0, 0);
 }
