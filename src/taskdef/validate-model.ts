@@ -8,16 +8,18 @@ import { describeJsonType, formatPath } from './format-issues.js';
 /** botocore `integer` is a Java int: ECS refuses numbers outside it. */
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 
-const patternCache = new Map<string, RegExp>();
-function compiledPattern(pattern: string): RegExp {
-  let regex = patternCache.get(pattern);
-  if (!regex) {
-    // Smithy patterns are ECMA-262 and not implicitly anchored; the `u` flag is needed for \p{...}.
-    regex = new RegExp(pattern, 'u');
-    patternCache.set(pattern, regex);
-  }
-  return regex;
+/** Where a check is in the document, and what it found so far. */
+interface Walk {
+  path: (string | number)[];
+  problems: Problem[];
 }
+
+/** A validator for one shape, compiled once per model: each shape's rules become one closure. */
+type Check = (value: unknown, walk: Walk) => void;
+
+const report = (walk: Walk, message: string): void => {
+  walk.problems.push({ path: formatPath(walk.path), message });
+};
 
 const codePoints = (text: string): number => {
   let count = 0;
@@ -28,145 +30,173 @@ const codePoints = (text: string): number => {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 
-class ModelWalker {
-  readonly problems: Problem[] = [];
-  private readonly path: (string | number)[] = [];
+function lengthCheck(shape: CompactShape, unit: string): ((count: number, walk: Walk) => void) | undefined {
+  const { min, max } = shape;
+  if (min === undefined && max === undefined) return undefined;
+  return (count, walk) => {
+    if (min !== undefined && count < min) report(walk, `must have at least ${min} ${unit}, has ${count}`);
+    if (max !== undefined && count > max) report(walk, `must have at most ${max} ${unit}, has ${count}`);
+  };
+}
+
+/**
+ * Turns the compact model into checks, one closure per shape, built on first use and kept: the
+ * validator then does no shape look-ups or type dispatch per value, which keeps validating a task
+ * definition in the same range as zod's compiled parse.
+ */
+class ModelCompiler {
+  private readonly checks = new Map<string, Check>();
 
   constructor(private readonly model: CompactModel) {}
 
-  private report(message: string): void {
-    this.problems.push({ path: formatPath(this.path), message });
+  check(name: string): Check {
+    const known = this.checks.get(name);
+    if (known) return known;
+    const shape = this.model.shapes[name];
+    if (!shape) throw new UnknownShapeError(name);
+    // A forwarder first, so a shape that (one day) refers to itself compiles without looping.
+    let compiled: Check | undefined;
+    this.checks.set(name, (value, walk) => (compiled as Check)(value, walk));
+    compiled = this.compile(name, shape);
+    this.checks.set(name, compiled);
+    return compiled;
   }
 
-  private length(count: number, shape: CompactShape, unit: string): void {
-    if (shape.min !== undefined && count < shape.min)
-      this.report(`must have at least ${shape.min} ${unit}, has ${count}`);
-    if (shape.max !== undefined && count > shape.max)
-      this.report(`must have at most ${shape.max} ${unit}, has ${count}`);
-  }
-
-  visit(value: unknown, shapeName: string): void {
-    const shape = this.model.shapes[shapeName];
-    if (!shape) throw new UnknownShapeError(shapeName);
+  private compile(name: string, shape: CompactShape): Check {
     switch (shape.type) {
       case 'structure':
-        this.structure(value, shape);
-        return;
+        return this.structure(shape);
       case 'string':
-        this.string(value, shape);
-        return;
+        return this.string(shape);
       case 'integer':
       case 'long':
-        this.integer(value, shape);
-        return;
+        return this.integer(shape);
       case 'float':
       case 'double':
-        if (typeof value !== 'number' || !Number.isFinite(value))
-          this.report(`expected a number, got ${describeJsonType(value)}`);
-        return;
+        return (value, walk) => {
+          if (typeof value !== 'number' || !Number.isFinite(value))
+            report(walk, `expected a number, got ${describeJsonType(value)}`);
+        };
       case 'boolean':
-        if (typeof value !== 'boolean') this.report(`expected true or false, got ${describeJsonType(value)}`);
-        return;
+        return (value, walk) => {
+          if (typeof value !== 'boolean')
+            report(walk, `expected true or false, got ${describeJsonType(value)}`);
+        };
       case 'list':
-        this.list(value, shape);
-        return;
+        return this.list(shape);
       case 'map':
-        this.map(value, shape);
-        return;
+        return this.map(shape);
       case 'timestamp':
-        if (!(typeof value === 'string' || typeof value === 'number' || value instanceof Date))
-          this.report(`expected a date-time, got ${describeJsonType(value)}`);
-        return;
+        return (value, walk) => {
+          if (!(typeof value === 'string' || typeof value === 'number' || value instanceof Date))
+            report(walk, `expected a date-time, got ${describeJsonType(value)}`);
+        };
       default:
-        throw new TaskdefError(
-          `shape ${shapeName} has type ${shape.type}, which the validator does not handle`,
-        );
+        throw new TaskdefError(`shape ${name} has type ${shape.type}, which the validator does not handle`);
     }
   }
 
-  private structure(value: unknown, shape: CompactShape): void {
-    if (!isObject(value)) {
-      this.report(`expected an object, got ${describeJsonType(value)}`);
-      return;
-    }
-    const members = shape.members ?? {};
-    for (const required of shape.required ?? []) {
-      if (value[required] === undefined) {
-        this.path.push(required);
-        this.report('required');
-        this.path.pop();
+  private structure(shape: CompactShape): Check {
+    const members = new Map<string, Check>();
+    for (const [member, memberShape] of Object.entries(shape.members ?? {}))
+      members.set(member, this.check(memberShape));
+    const required = shape.required ?? [];
+    return (value, walk) => {
+      if (!isObject(value)) {
+        report(walk, `expected an object, got ${describeJsonType(value)}`);
+        return;
       }
-    }
-    for (const [key, member] of Object.entries(value)) {
-      if (member === undefined) continue;
-      this.path.push(key);
-      const memberShape = members[key];
-      if (memberShape === undefined) this.report('unknown field (ECS does not accept it)');
-      else this.visit(member, memberShape);
-      this.path.pop();
-    }
+      for (const key of required) {
+        if (value[key] === undefined) {
+          walk.path.push(key);
+          report(walk, 'required');
+          walk.path.pop();
+        }
+      }
+      for (const key in value) {
+        const member = value[key];
+        if (member === undefined) continue;
+        walk.path.push(key);
+        const check = members.get(key);
+        if (check === undefined) report(walk, 'unknown field (ECS does not accept it)');
+        else check(member, walk);
+        walk.path.pop();
+      }
+    };
   }
 
-  private string(value: unknown, shape: CompactShape): void {
-    if (typeof value !== 'string') {
-      this.report(`expected a string, got ${describeJsonType(value)}`);
-      return;
-    }
+  private string(shape: CompactShape): Check {
     if (shape.enum) {
-      if (!shape.enum.includes(value))
-        this.report(`${JSON.stringify(value.slice(0, 60))} is not one of ${shape.enum.join(', ')}`);
-      return;
+      const allowed = new Set(shape.enum);
+      const list = shape.enum.join(', ');
+      return (value, walk) => {
+        if (typeof value !== 'string') report(walk, `expected a string, got ${describeJsonType(value)}`);
+        else if (!allowed.has(value))
+          report(walk, `${JSON.stringify(value.slice(0, 60))} is not one of ${list}`);
+      };
     }
-    if (shape.min !== undefined || shape.max !== undefined)
-      this.length(codePoints(value), shape, 'characters');
-    if (shape.pattern !== undefined && !compiledPattern(shape.pattern).test(value))
-      this.report(`does not match the pattern ${shape.pattern}`);
+    const length = lengthCheck(shape, 'characters');
+    // Smithy patterns are ECMA-262 and not implicitly anchored; the `u` flag is needed for \p{...}.
+    const pattern = shape.pattern === undefined ? undefined : new RegExp(shape.pattern, 'u');
+    return (value, walk) => {
+      if (typeof value !== 'string') {
+        report(walk, `expected a string, got ${describeJsonType(value)}`);
+        return;
+      }
+      length?.(codePoints(value), walk);
+      if (pattern && !pattern.test(value)) report(walk, `does not match the pattern ${shape.pattern}`);
+    };
   }
 
-  private integer(value: unknown, shape: CompactShape): void {
-    if (typeof value !== 'number') {
-      this.report(`expected a number, got ${describeJsonType(value)}`);
-      return;
-    }
-    if (!Number.isInteger(value)) {
-      this.report(`expected a whole number, got ${value}`);
-      return;
-    }
+  private integer(shape: CompactShape): Check {
     const min = Math.max(shape.min ?? INT32.min, INT32.min);
     const max = Math.min(shape.max ?? INT32.max, INT32.max);
-    if (value < min) this.report(`must be at least ${min}, got ${value}`);
-    else if (value > max) this.report(`must be at most ${max}, got ${value}`);
+    return (value, walk) => {
+      if (typeof value !== 'number') report(walk, `expected a number, got ${describeJsonType(value)}`);
+      else if (!Number.isInteger(value)) report(walk, `expected a whole number, got ${value}`);
+      else if (value < min) report(walk, `must be at least ${min}, got ${value}`);
+      else if (value > max) report(walk, `must be at most ${max}, got ${value}`);
+    };
   }
 
-  private list(value: unknown, shape: CompactShape): void {
-    if (!Array.isArray(value)) {
-      this.report(`expected a list, got ${describeJsonType(value)}`);
-      return;
-    }
-    this.length(value.length, shape, 'items');
-    const member = shape.member as string;
-    for (let i = 0; i < value.length; i++) {
-      this.path.push(i);
-      this.visit(value[i], member);
-      this.path.pop();
-    }
+  private list(shape: CompactShape): Check {
+    const member = this.check(shape.member as string);
+    const length = lengthCheck(shape, 'items');
+    return (value, walk) => {
+      if (!Array.isArray(value)) {
+        report(walk, `expected a list, got ${describeJsonType(value)}`);
+        return;
+      }
+      length?.(value.length, walk);
+      for (let i = 0; i < value.length; i++) {
+        walk.path.push(i);
+        member(value[i], walk);
+        walk.path.pop();
+      }
+    };
   }
 
-  private map(value: unknown, shape: CompactShape): void {
-    if (!isObject(value)) {
-      this.report(`expected an object, got ${describeJsonType(value)}`);
-      return;
-    }
-    const entries = Object.entries(value);
-    this.length(entries.length, shape, 'entries');
-    for (const [key, member] of entries) {
-      this.path.push(key);
-      if (shape.key) this.visit(key, shape.key);
-      this.visit(member, shape.value as string);
-      this.path.pop();
-    }
+  private map(shape: CompactShape): Check {
+    const key = shape.key === undefined ? undefined : this.check(shape.key);
+    const entry = this.check(shape.value as string);
+    const length = lengthCheck(shape, 'entries');
+    return (value, walk) => {
+      if (!isObject(value)) {
+        report(walk, `expected an object, got ${describeJsonType(value)}`);
+        return;
+      }
+      if (length) length(Object.keys(value).length, walk);
+      for (const name in value) {
+        walk.path.push(name);
+        key?.(name, walk);
+        entry(value[name], walk);
+        walk.path.pop();
+      }
+    };
   }
 }
+
+const compilers = new WeakMap<CompactModel, ModelCompiler>();
 
 /**
  * Validates a value against a shape of the ECS API model (default: the RegisterTaskDefinition
@@ -183,8 +213,13 @@ export function validateAgainstModel(
   shape = 'RegisterTaskDefinitionRequest',
   model: CompactModel = ECS_MODEL,
 ): Problem[] {
-  const walker = new ModelWalker(model);
-  walker.visit(value, shape);
-  if (shape === 'RegisterTaskDefinitionRequest') walker.problems.push(...checkEcsLimits(value));
-  return walker.problems;
+  let compiler = compilers.get(model);
+  if (!compiler) {
+    compiler = new ModelCompiler(model);
+    compilers.set(model, compiler);
+  }
+  const walk: Walk = { path: [], problems: [] };
+  compiler.check(shape)(value, walk);
+  if (shape === 'RegisterTaskDefinitionRequest') walk.problems.push(...checkEcsLimits(value));
+  return walk.problems;
 }
