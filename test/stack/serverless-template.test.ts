@@ -319,6 +319,14 @@ describe('Function: triggers', () => {
     expect(rules[0]?.rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
   });
 
+  it('throttles the HTTP API, whose sidecar routes are open at the gateway', () => {
+    // Act
+    const stage = resource(template, 'HttpApiStage').Properties;
+
+    // Assess
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+  });
+
   it('serves sidecar routes without an authorizer and admin routes with IAM auth', () => {
     // Act
     const routes = Object.fromEntries(
