@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from 'vitest';
+import { resolveEmbedConfig } from '../../src/embed/config.js';
+import { embedWithResolver, imagesNeedingConfig } from '../../src/embed/embed-with-resolver.js';
+import { ImageResolutionError } from '../../src/embed/errors.js';
+import type { ImageConfig, ImageConfigResolver } from '../../src/embed/image-config.js';
+import { appContainer, fargateTask } from './fixtures.js';
+
+const config = resolveEmbedConfig({});
+const redis: ImageConfig = {
+  entrypoint: ['docker-entrypoint.sh'],
+  cmd: ['redis-server'],
+  digest: 'sha256:1',
+};
+
+describe('Function: imagesNeedingConfig', () => {
+  it('lists only wrapped containers without entryPoint', () => {
+    // Prepare
+    const task = fargateTask({}, [
+      appContainer({ name: 'has-entrypoint' }),
+      { name: 'cache', image: 'redis:7' },
+      { name: 'worker', image: 'redis:7', command: ['redis-server', '--port', '7000'] },
+      { name: 'empty', image: 'busybox', entryPoint: [] },
+      { name: 'router', image: 'fluent-bit', firelensConfiguration: { type: 'fluentbit' } },
+      { name: 'agent', image: 'vendor/agent' },
+    ]);
+    // Act
+    const needed = imagesNeedingConfig(task, resolveEmbedConfig({ excludeContainers: ['agent'] }));
+    // Assess
+    expect(needed).toEqual([
+      { container: 'cache', image: 'redis:7' },
+      { container: 'worker', image: 'redis:7' },
+      { container: 'empty', image: 'busybox' },
+    ]);
+  });
+
+  it('lists nothing for a definition the transform skips or already protected', () => {
+    expect(
+      imagesNeedingConfig(
+        fargateTask({ requiresCompatibilities: ['EC2'] }, [{ name: 'a', image: 'x' }]),
+        config,
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('Function: embedWithResolver', () => {
+  it('looks each needed image up once, for the task platform', async () => {
+    // Prepare
+    const resolver = vi.fn<ImageConfigResolver>(async () => redis);
+    const task = fargateTask({ runtimePlatform: { cpuArchitecture: 'ARM64' } }, [
+      { name: 'a', image: 'redis:7' },
+      { name: 'b', image: 'redis:7', command: ['redis-server', '--port', '7000'] },
+      appContainer({ name: 'c' }),
+    ]);
+    // Act
+    const result = await embedWithResolver(task, config, resolver);
+    // Assess
+    expect(resolver).toHaveBeenCalledTimes(1);
+    expect(resolver).toHaveBeenCalledWith('redis:7', { os: 'linux', architecture: 'arm64' });
+    expect(result.decision.outcome).toBe('protected');
+    expect(result.output?.containerDefinitions[1]?.entryPoint).toEqual([
+      '/ecs-admission/bin/launcher',
+      '--',
+      'docker-entrypoint.sh',
+      'redis-server',
+      '--port',
+      '7000',
+    ]);
+    expect(result.decision.imageDigests).toEqual({ a: 'sha256:1', b: 'sha256:1' });
+  });
+
+  it('does not call the resolver when every container states its entryPoint', async () => {
+    // Prepare
+    const resolver = vi.fn<ImageConfigResolver>(async () => redis);
+    // Act
+    const result = await embedWithResolver(fargateTask(), config, resolver);
+    // Assess
+    expect(resolver).not.toHaveBeenCalled();
+    expect(result.decision.outcome).toBe('protected');
+  });
+
+  it('rejects with the container and the registry reason when a look-up fails', async () => {
+    // Prepare
+    const resolver: ImageConfigResolver = async () => {
+      throw new Error('manifest unknown (404)');
+    };
+    // Act
+    const attempt = embedWithResolver(
+      fargateTask({}, [{ name: 'cache', image: 'redis:7' }]),
+      config,
+      resolver,
+    );
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ImageResolutionError);
+    await expect(attempt).rejects.toThrow(
+      'container "cache": cannot read the configuration of image "redis:7": manifest unknown (404)',
+    );
+  });
+
+  it('is the pure transform without a resolver', async () => {
+    // Act
+    const result = await embedWithResolver(
+      fargateTask({}, [{ name: 'cache', image: 'redis:7' }]),
+      config,
+      undefined,
+    );
+    // Assess
+    expect(result.decision.outcome).toBe('rejected');
+    expect(result.rejection).toBe('cannot-protect');
+  });
+});
