@@ -63,9 +63,12 @@ static int get_fd(void) {
 }
 
 void audit_emit(const char *kind, enum effect effect, const char *message, const char *details_json) {
-  /* Always say it on stderr too: the container log is the audit trail of last resort. */
-  fprintf(stderr, "ecs-admission: %s\n", message);
-  if (!audit_path) return;
+  /* Without an audit file the container log is the only trail. With one, stderr is left alone: it is
+   * the app's, and a slow log reader there must not stall the tracer (and with it the app). */
+  if (!audit_path) {
+    fprintf(stderr, "ecs-admission: %s\n", message);
+    return;
+  }
   char line[12288], esc_msg[8192], esc_fam[512], esc_cont[512], esc_img[1024], esc_rule[512], when[64];
   struct timespec ts;
   struct tm tm;

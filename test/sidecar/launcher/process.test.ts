@@ -94,6 +94,20 @@ describe('Function: launcher (process rules)', () => {
     expect(audits[0]?.details).toMatchObject({ command: `mkdir ${work}`, parent: realpathSync('/bin/dash') });
   });
 
+  it('writes audits to stderr when no audit file is configured', async () => {
+    // Prepare
+    const { work, policyFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+
+    // Act
+    const result = await run(launcher, ['--policy-file', policyFile, '--', 'sh', '-c', `mkdir ${work}`]);
+
+    // Assess
+    expect(result.stderr).toMatch(
+      /^ecs-admission: \/(usr\/)?bin\/mkdir launched from .* is explicitly blocked/m,
+    );
+  });
+
   it('lets a denied program run in alert mode and audits it', async () => {
     // Prepare
     const { work, policyFile, auditFile } = files();
