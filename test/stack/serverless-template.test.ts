@@ -738,6 +738,28 @@ describe('Function: nothing lost, someone told', () => {
     expect(alarms.some((a) => a.MetricName === 'FailedInvocations')).toBe(true);
   });
 
+  it('alarms on 5xx answers of the policy API, which Lambda errors would not show', () => {
+    // Act
+    const alarm = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .find((a) => a.Namespace === 'AWS/ApiGateway');
+
+    // Assess
+    expect(alarm).toMatchObject({ MetricName: '5xx', Threshold: 0, AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    expect(alarm?.Dimensions).toEqual([
+      { Name: 'ApiId', Value: { Ref: 'HttpApi' } },
+      { Name: 'Stage', Value: '$default' },
+    ]);
+  });
+
+  it('sends alarms through a topic CloudWatch can publish to', () => {
+    // Act
+    const topic = resource(template, 'AlarmTopic').Properties;
+
+    // Assess: CloudWatch cannot use the AWS-managed SNS key; such a topic silently drops alarms.
+    expect(topic.KmsMasterKeyId).toBeUndefined();
+  });
+
   it.each(FUNCTION_NAMES)('alarms on errors and throttles of %s', (name) => {
     // Act
     const metrics = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
