@@ -197,14 +197,19 @@ export class EcsAdapter {
     return { serviceArns: out.serviceArns ?? [], ...(out.nextToken ? { nextToken: out.nextToken } : {}) };
   }
 
-  /** Describes services in batches of 10 (ECS's limit); missing services are left out. */
+  /** Describes services in batches of 10 (ECS's limit); missing services (or clusters) are left out. */
   async describeServices(cluster: string, services: readonly string[]): Promise<Service[]> {
     const out: Service[] = [];
     for (let i = 0; i < services.length; i += 10) {
       const batch = services.slice(i, i + 10);
       const page = await this.call('DescribeServices', () =>
         this.client.send(new DescribeServicesCommand({ cluster, services: batch })),
-      );
+      ).catch((error: unknown) => {
+        // A cluster deleted since the event: its services need nothing any more.
+        if (error instanceof EcsCallError && error.code === 'ClusterNotFoundException')
+          return { services: [] };
+        throw error;
+      });
       out.push(...(page.services ?? []).filter((s) => s.status !== 'INACTIVE'));
     }
     return out;

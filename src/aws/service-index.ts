@@ -55,7 +55,9 @@ export class ServiceIndex {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'family = :f',
+          // `family` is a DynamoDB reserved word: it must go through an attribute name.
+          KeyConditionExpression: '#f = :f',
+          ExpressionAttributeNames: { '#f': 'family' },
           ExpressionAttributeValues: { ':f': family },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

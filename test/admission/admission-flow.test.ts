@@ -108,9 +108,7 @@ describe('Class: AdmissionController (against the ECS simulator)', () => {
       account: account([fargate('worker')], [{ clusterName: 'staging', services: [] }]),
     });
     const events = await userCall(r, (c) =>
-      c
-        .send(new (class extends UpdateServiceCommand {})({ cluster: 'staging', service: 'none' }))
-        .catch(() => undefined),
+      c.send(new UpdateServiceCommand({ cluster: 'staging', service: 'none' })).catch(() => undefined),
     );
     const created = await userCall(r, async (c) => {
       const { CreateServiceCommand } = await import('@aws-sdk/client-ecs');
@@ -434,5 +432,7 @@ describe('Class: AdmissionController (against the ECS simulator)', () => {
     expect(afterFirst.ListServices).toBe(3);
     expect(afterSecond.ListClusters).toBeUndefined();
     expect(afterSecond).toEqual({ DescribeTaskDefinition: 1, RegisterTaskDefinition: 1 });
+    expect(r.deadLetters).toEqual([]);
+    expect(r.decisions().map((d) => d.outcome)).toEqual(['protected', 'protected']);
   });
 });
