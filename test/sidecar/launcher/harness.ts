@@ -168,8 +168,24 @@ export interface DnsNamespace {
   close(): Promise<void>;
 }
 
+/** Removes namespaces left by test processes that died without cleaning up (killed workers). */
+function sweepStaleNamespaces(): void {
+  const listed = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  for (const match of listed.matchAll(/^(ecsadm-l(\d+)-\d+)/gm)) {
+    const [, name, pid] = match;
+    if (!name || !pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' });
+    } catch {
+      // removed meanwhile
+    }
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
+}
+
 export async function createDnsNamespace(options: { ipv6?: boolean } = {}): Promise<DnsNamespace> {
   requireTools('ip');
+  sweepStaleNamespaces();
   const name = `ecsadm-l${process.pid}-${netnsCounter++}`;
   const server = options.ipv6 ? 'fd53::53' : '10.53.0.53';
   const etc = `/etc/netns/${name}`;
