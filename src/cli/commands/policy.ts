@@ -12,8 +12,8 @@ import { CliError, EXIT } from '../exit-codes.js';
 
 const USAGE = `Usage:
   ecs-admission policy validate FILE
-  ecs-admission policy push FILE --endpoint URL (--token T | --data DIR) [--if-version V]
-  ecs-admission policy pull --endpoint URL (--token T | --data DIR) [--format yaml|json] [--output FILE]
+  ecs-admission policy push FILE --endpoint URL (--token T | --data DIR | --sigv4) [--if-version V]
+  ecs-admission policy pull --endpoint URL (--token T | --data DIR | --sigv4) [--format yaml|json] [--output FILE]
 
 Rules documents are YAML or JSON: {"rules": [rule, ...]} in order (docs/policy.md).
   validate   checks FILE; exit 2 with every problem (path: message) if it is invalid
@@ -23,6 +23,8 @@ Rules documents are YAML or JSON: {"rules": [rule, ...]} in order (docs/policy.m
 
   --endpoint URL   policy service base URL (e.g. http://127.0.0.1:8080)
   --token T        admin token (or ECS_ADMISSION_ADMIN_TOKEN); --data DIR reads DIR/admin-token
+  --sigv4          sign with AWS credentials instead (the IAM-authorized API in AWS); --region R,
+                   default: the endpoint's region or AWS_REGION
 `;
 
 const ErrorBodySchema = z.looseObject({
@@ -39,7 +41,27 @@ type Values = {
   format?: string;
   output?: string;
   'if-version'?: string;
+  sigv4?: boolean;
+  region?: string;
 };
+
+type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** How requests are authenticated: the admin token (local stack) or SigV4 (AWS). */
+async function authenticatedFetch(values: Values, base: string): Promise<Fetch> {
+  if (values.sigv4) {
+    const { createSigV4Fetch, regionOfExecuteApi } = await import('../../aws/sigv4-fetch.js');
+    const region = values.region ?? regionOfExecuteApi(base) ?? process.env.AWS_REGION;
+    if (!region) throw new CliError('--sigv4: cannot tell the region: pass --region');
+    return createSigV4Fetch({ region });
+  }
+  const token = await adminToken(values);
+  return (url, init = {}) =>
+    fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+    });
+}
 
 function parse(argv: string[]): { values: Values; positionals: string[] } {
   try {
@@ -53,6 +75,8 @@ function parse(argv: string[]): { values: Values; positionals: string[] } {
         format: { type: 'string' },
         output: { type: 'string', short: 'o' },
         'if-version': { type: 'string' },
+        sigv4: { type: 'boolean' },
+        region: { type: 'string' },
       },
       allowPositionals: true,
     });
@@ -125,10 +149,10 @@ function endpoint(values: Values): string {
 }
 
 /** Calls the policy service; answers that are errors become CliErrors with the server's message. */
-async function call(url: string, init: RequestInit, action: string): Promise<unknown> {
+async function call(send: Fetch, url: string, init: RequestInit, action: string): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, init);
+    response = await send(url, init);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? 'network error';
     throw new CliError(`${action}: cannot reach ${url} (${cause})`, EXIT.internal);
@@ -176,7 +200,7 @@ export async function run(argv: string[]): Promise<number> {
       const [file, ...extra] = rest;
       if (file === undefined || extra.length > 0) throw new CliError(`push takes one FILE\n\n${USAGE}`);
       const base = endpoint(values);
-      const token = await adminToken(values);
+      const send = await authenticatedFetch(values, base);
       const ifVersion = values['if-version'];
       if (ifVersion !== undefined && !/^\d+$/.test(ifVersion))
         throw new CliError('--if-version: expected a version number');
@@ -184,11 +208,11 @@ export async function run(argv: string[]): Promise<number> {
       if (!doc) return EXIT.invalidInput;
       const body = PolicySnapshotSchema.parse(
         await call(
+          send,
           `${base}/v1/rules`,
           {
             method: 'PUT',
             headers: {
-              authorization: `Bearer ${token}`,
               'content-type': 'application/json',
               ...(ifVersion !== undefined ? { 'if-match': `"${ifVersion}"` } : {}),
             },
@@ -207,10 +231,8 @@ export async function run(argv: string[]): Promise<number> {
       const format = values.format ?? 'yaml';
       if (format !== 'yaml' && format !== 'json') throw new CliError('--format: yaml or json');
       const base = endpoint(values);
-      const token = await adminToken(values);
-      const snapshot = PolicySnapshotSchema.parse(
-        await call(`${base}/v1/rules`, { headers: { authorization: `Bearer ${token}` } }, 'pull'),
-      );
+      const send = await authenticatedFetch(values, base);
+      const snapshot = PolicySnapshotSchema.parse(await call(send, `${base}/v1/rules`, {}, 'pull'));
       const doc = { rules: snapshot.rules };
       const text =
         format === 'json'

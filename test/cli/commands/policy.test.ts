@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -95,6 +97,33 @@ describe('Function: run (policy)', () => {
       /^CliError 2: push: HTTP 409 version_conflict: the policy changed since version 0/,
     );
     expect(wrongToken.code).toBe('CliError 2: pull: HTTP 401 unauthorized: the admin token is not valid');
+  });
+
+  it('signs requests with SigV4 for the IAM-authorized API in AWS', async () => {
+    // Prepare: a stand-in for API Gateway that records the Authorization header.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"3","rules":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // Act
+    const result = await capture(() =>
+      runPolicy(['pull', '--endpoint', url, '--sigv4', '--region', 'eu-west-1', '--format', 'json']),
+    );
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    vi.unstubAllEnvs();
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual({ rules: [] });
+    expect(seen[0]).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, /,
+    );
   });
 
   it('says when the endpoint cannot be reached', async () => {
