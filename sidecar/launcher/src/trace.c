@@ -329,9 +329,26 @@ static int is_proxy(const uint8_t a[16], int port) {
   return port == dns_proxy_port() && !memcmp(a, lo4, 16);
 }
 
-/* A destination the app names: DNS (port 53) goes to the proxy; anything else meets the network rules
- * when `check_network` (connect). Returns 0, or an errno to fail the syscall with. */
-static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, int check_network) {
+/* Repeated datagrams to one denied address are audited once per process and address every 5 s. */
+static int recently_audited(pid_t pid, const uint8_t ip[16], int port) {
+  static struct { pid_t pid; uint8_t ip[16]; int port; time_t when; } seen[16];
+  static unsigned next;
+  time_t now = time(NULL);
+  for (unsigned i = 0; i < 16; i++)
+    if (seen[i].pid == pid && seen[i].port == port && now - seen[i].when < 5 && !memcmp(seen[i].ip, ip, 16))
+      return 1;
+  seen[next].pid = pid;
+  memcpy(seen[next].ip, ip, 16);
+  seen[next].port = port;
+  seen[next].when = now;
+  next = (next + 1) % 16;
+  return 0;
+}
+
+/* A destination the app names (connect, or sendto/sendmsg with an address: UDP datagrams and TCP Fast
+ * Open): DNS (port 53) goes to the proxy; anything else meets the network rules. Returns 0, or an
+ * errno to fail the syscall with. */
+static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len) {
   /* sockaddr_in is the smallest address that can name a port (AF_UNIX & co. are left alone). */
   if (!addr || len < sizeof(struct sockaddr_in) || len > sizeof(struct sockaddr_storage)) return 0;
   struct sockaddr_storage sa;
@@ -368,11 +385,13 @@ static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, 
     }
     return 0;
   }
-  if (!check_network || port == 0) return 0;
+  if (port == 0) return 0;
   char host[256] = "";
   int has_host = dns_name_for_address(ip, host, sizeof host) == 0;
   struct verdict v = policy_check_network(ip, port, has_host ? host : NULL);
   if (v.effect == EFFECT_DISABLE) return 0;
+  int err = v.effect == EFFECT_PREVENT ? ECONNREFUSED : 0;
+  if (recently_audited(pid, ip, port)) return err;
   char text[INET6_ADDRSTRLEN], exe[PATH_MAX], msg[1200], details[1500], e_exe[1100], e_host[600];
   if (ip[10] == 0xff && ip[11] == 0xff && !memcmp(ip, "\0\0\0\0\0\0\0\0\0\0", 10))
     inet_ntop(AF_INET, ip + 12, text, sizeof text);
@@ -392,7 +411,7 @@ static int on_destination(pid_t pid, int fd, uintptr_t addr, unsigned long len, 
            "\"address\":\"%s\",\"port\":%d,\"protocol\":\"%s\",\"process\":\"%s\",\"pid\":%d%s%s%s", text, port,
            socket_protocol(pid, fd), e_exe, (int)pid, has_host ? ",\"host\":\"" : "", has_host ? e_host : "", has_host ? "\"" : "");
   audit_emit("network", v.effect, msg, details);
-  return v.effect == EFFECT_PREVENT ? ECONNREFUSED : 0;
+  return err;
 }
 
 static void on_seccomp(pid_t pid) {
@@ -404,8 +423,8 @@ static void on_seccomp(pid_t pid) {
 #ifdef __NR_execveat
     case __NR_execveat: on_exec(pid, &s, 1); return;
 #endif
-    case __NR_connect: err = on_destination(pid, (int)s.arg[0], s.arg[1], s.arg[2], 1); break;
-    case __NR_sendto: err = on_destination(pid, (int)s.arg[0], s.arg[4], s.arg[5], 0); break;
+    case __NR_connect: err = on_destination(pid, (int)s.arg[0], s.arg[1], s.arg[2]); break;
+    case __NR_sendto: err = on_destination(pid, (int)s.arg[0], s.arg[4], s.arg[5]); break;
     case __NR_sendmsg:
     case __NR_sendmmsg: {
       unsigned count = s.nr == __NR_sendmsg ? 1 : (unsigned)s.arg[2];
@@ -413,7 +432,8 @@ static void on_seccomp(pid_t pid) {
       for (unsigned i = 0; i < count && i < 64; i++) {
         struct msghdr mh;
         if (read_tracee(pid, s.arg[1] + i * stride, &mh, sizeof mh)) break;
-        if (mh.msg_name) on_destination(pid, (int)s.arg[0], (uintptr_t)mh.msg_name, mh.msg_namelen, 0);
+        if (mh.msg_name) err = on_destination(pid, (int)s.arg[0], (uintptr_t)mh.msg_name, mh.msg_namelen);
+        if (err) break;
       }
       break;
     }

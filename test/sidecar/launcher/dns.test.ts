@@ -323,6 +323,21 @@ describe('Function: launcher (network rules)', () => {
     expect(audits.map((a) => a.details.port)).toEqual([8054]);
   });
 
+  it('blocks UDP datagrams sent with sendto to a denied address, auditing them once', async () => {
+    // Prepare
+    const rule = policy({ network: { effect: 'prevent', deny: ['127.0.0.1:9999'] } });
+    const script = `${connectClient} 127.0.0.1 9998 udp 1; ${connectClient} 127.0.0.1 9999 udp 3`;
+
+    // Act
+    const { result, audits } = await inNamespace(rule, ['sh', '-c', script]);
+
+    // Assess
+    expect(result.stdout).toBe(
+      'sent\nerror Connection refused\nerror Connection refused\nerror Connection refused\n',
+    );
+    expect(audits.map((a) => [a.details.port, a.details.protocol])).toEqual([[9999, 'udp']]);
+  });
+
   it('only audits a denied connection in alert mode', async () => {
     // Prepare
     const rule = policy({ network: { effect: 'alert', deny: ['127.0.0.1'] } });
