@@ -282,6 +282,24 @@ describe('Function: parseTaskDefinitionInput', () => {
         ],
       },
       {
+        name: 'a Docker field inside DescribeTaskDefinition output, with its suggestion',
+        input: { taskDefinition: { ...described, containerDefinitions: [container({ env: [] })] } },
+        errors: [
+          {
+            path: 'taskDefinition.containerDefinitions[0].env',
+            message: 'unknown field (ECS does not accept it); did you mean environment?',
+          },
+        ],
+      },
+      {
+        name: 'CloudFormation property names',
+        input: { Family: 'web', containerDefinitions: [container()] },
+        errors: [
+          { path: 'family', message: 'required' },
+          { path: 'Family', message: 'unknown field (ECS does not accept it); did you mean family?' },
+        ],
+      },
+      {
         name: 'bad outer tags of DescribeTaskDefinition output',
         input: { taskDefinition: described, tags: [{ key: 5 }] },
         errors: [{ path: 'tags[0].key', message: 'expected a string, got a number' }],
