@@ -134,11 +134,7 @@ export class WaasProxy {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.auditTimer = setInterval(() => {
-      this.tailing = this.tailing
-        .then(async () => {
-          await this.convertAudits();
-        })
-        .catch((e: unknown) => this.fail(e));
+      this.convertAudits().catch((e: unknown) => this.fail(e));
     }, this.options.auditPollMs ?? 200);
   }
 
@@ -162,18 +158,35 @@ export class WaasProxy {
     if (!pid) throw new WaasProcessError('nginx is not running', this.stderr);
     const before = await children(pid);
     process.kill(pid, 'SIGHUP');
-    // Reloaded once a worker of the new generation is up.
+    // Applied once a new worker is up and every old one has stopped accepting (it is gone, or
+    // "shutting down" while it finishes its open connections).
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       const now = await children(pid);
-      if (now.some((c) => !before.includes(c))) return;
+      if (now.some((c) => !before.includes(c))) {
+        const old = now.filter((c) => before.includes(c));
+        const titles = await Promise.all(
+          old.map((c) => readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '')),
+        );
+        if (titles.every((t) => t === '' || t.includes('shutting down') || !t.includes('worker'))) return;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new WaasProcessError('nginx did not start new workers after SIGHUP', this.stderr);
   }
 
   /** Moves new ModSecurity audit records into the audit file; returns how many audits were written. */
-  async convertAudits(): Promise<number> {
+  convertAudits(): Promise<number> {
+    // One conversion at a time: two readers at the same offset would write every audit twice.
+    const next = this.tailing.then(() => this.convertNewRecords());
+    this.tailing = next.then(
+      () => {},
+      () => {},
+    );
+    return next;
+  }
+
+  private async convertNewRecords(): Promise<number> {
     const f = this.files;
     let size: number;
     try {

@@ -71,6 +71,26 @@ export interface RenderedConfig {
 /** Request body limit when the policy names none (ModSecurity's recommended base uses 12.5 MiB). */
 export const DEFAULT_BODY_LIMIT = 13_107_200;
 
+const ALLOWED_METHODS = 'GET HEAD POST OPTIONS PUT PATCH DELETE';
+const ALLOWED_CONTENT_TYPES = [
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'multipart/related',
+  'text/xml',
+  'application/xml',
+  'application/soap+xml',
+  'application/json',
+  'application/merge-patch+json',
+  'application/json-patch+json',
+  'application/problem+json',
+  'application/x-ndjson',
+  'application/graphql',
+  'application/octet-stream',
+  'application/csp-report',
+  'application/xss-auditor-report',
+  'text/plain',
+];
+
 /** Rule ids this renderer uses for its own rules (outside CRS's reserved ranges). */
 const OWN_RULE_BASE = 10_000;
 
@@ -174,6 +194,9 @@ export function renderModsecurity(waas: CompiledWaas, options: RenderOptions): s
   }
   lines.push(
     `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel}"`,
+    // CRS 3.3 allows only GET HEAD POST OPTIONS and a short list of body types; APIs use more.
+    `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=${ALLOWED_METHODS}'"`,
+    `SecAction "id:900220,phase:1,nolog,pass,t:none,setvar:'tx.allowed_request_content_type=${ALLOWED_CONTENT_TYPES.map((t) => `|${t}|`).join(' ')}'"`,
     `Include ${paths.crsSetup}`,
   );
   const files = [

@@ -16,8 +16,14 @@ export interface Seen {
  * The app behind the proxy: echoes each request as JSON; `/stream` writes two chunks 400 ms apart;
  * `/forbidden` answers its own 403; `/ws` accepts a websocket upgrade and echoes raw bytes.
  */
-export async function startTestApp(): Promise<{ server: Server; port: number; seen: Seen[] }> {
+export async function startTestApp(): Promise<{
+  server: Server;
+  port: number;
+  seen: Seen[];
+  close: () => Promise<void>;
+}> {
   const seen: Seen[] = [];
+  const upgraded = new Set<import('node:stream').Duplex>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -63,11 +69,18 @@ export async function startTestApp(): Promise<{ server: Server; port: number; se
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     );
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
     socket.on('data', (d) => socket.write(d));
   });
   server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, seen };
+  const close = async () => {
+    for (const socket of upgraded) socket.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { server, port: (server.address() as AddressInfo).port, seen, close };
 }
 
 /** A port that was free a moment ago (nginx needs a number in its configuration). */
@@ -86,8 +99,28 @@ export interface Reply {
   body: string;
 }
 
-/** One HTTP/1.1 request with a name in Host (CRS flags numeric hosts, rule 920350). */
-export function send(
+/**
+ * One HTTP/1.1 request with a name in Host (CRS flags numeric hosts, rule 920350). With a
+ * keep-alive agent, a request whose reused connection the server had already closed (an old nginx
+ * worker finishing after a reload) is sent again on a new one, as Node's documentation prescribes
+ * for `req.reusedSocket`: the server never read it, so nothing is lost or duplicated.
+ */
+export async function send(
+  port: number,
+  path: string,
+  options: Parameters<typeof sendOnce>[2] = {},
+): Promise<Reply> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sendOnce(port, path, options);
+    } catch (error) {
+      const reused = (error as { reusedSocket?: boolean }).reusedSocket === true;
+      if (!reused || attempt >= 3) throw error;
+    }
+  }
+}
+
+function sendOnce(
   port: number,
   path: string,
   options: {
@@ -126,7 +159,7 @@ export function send(
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.end(options.body);
   });
 }

@@ -26,10 +26,9 @@ Options:
   --container NAME     container name written into audits (default "app")
 `;
 
-const PolicyFileSchema = z.union([
-  z.object({ waas: CompiledWaasSchema.optional(), rule: z.string().nullable().optional() }).loose(),
-  CompiledWaasSchema,
-]);
+const PolicyWithWaasSchema = z
+  .object({ waas: CompiledWaasSchema.optional(), rule: z.string().nullable().optional() })
+  .loose();
 
 /** The waas section and rule name of a policy file; a policy without one disables inspection. */
 async function readPolicy(file: string): Promise<{ waas: CompiledWaas; rule: string | null }> {
@@ -42,17 +41,18 @@ async function readPolicy(file: string): Promise<{ waas: CompiledWaas; rule: str
       EXIT.invalidInput,
     );
   }
-  const parsed = PolicyFileSchema.safeParse(json);
+  // A compiled policy (with a "waas" section) or the waas section alone.
+  const bare = typeof json === 'object' && json !== null && 'protections' in json;
+  const parsed = (bare ? CompiledWaasSchema : PolicyWithWaasSchema).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new CliError(
-      `--policy-file ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message} (expected a compiled policy with a "waas" section)`,
+      `--policy-file ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message} (expected a compiled policy with a "waas" section, see docs/waas.md)`,
       EXIT.invalidInput,
     );
   }
-  const data = parsed.data;
-  if ('effect' in data && 'protections' in data) return { waas: data as CompiledWaas, rule: null };
-  const policy = data as { waas?: CompiledWaas; rule?: string | null };
+  if (bare) return { waas: parsed.data as CompiledWaas, rule: null };
+  const policy = parsed.data as z.infer<typeof PolicyWithWaasSchema>;
   return {
     waas: policy.waas ?? { effect: 'disable', protections: [], paranoiaLevel: 1 },
     rule: policy.rule ?? null,
