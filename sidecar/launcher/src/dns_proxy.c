@@ -49,6 +49,7 @@ void dns_register_socket(unsigned long inode, pid_t pid, const char *exe, const 
   if (!r) {
     r = &sockets[next_socket];
     next_socket = (next_socket + 1) % SOCKETS;
+    memset(r, 0, sizeof *r); /* the oldest entry is recycled: nothing of it may remain */
   }
   r->inode = inode;
   r->pid = pid;

@@ -108,6 +108,24 @@ describe('Function: launcher (process rules)', () => {
     );
   });
 
+  it('reads any valid JSON encoding of the policy (escapes, whitespace, a waas section)', async () => {
+    // Prepare: "\u006dk\u0064ir" is "mkdir"; the launcher ignores the waas section (the agent's).
+    const { work, policyFile, auditFile } = files();
+    writeFileSync(
+      policyFile,
+      '{\n  "version" : "v\\"1\\"",  "rule": "r\\u00e8gle",\n  "processes": {"effect": "prevent", "deny": ["\\u006dk\\u0064ir"]},' +
+        ' "dns": {"effect": "disable"}, "network": {"effect": "disable"},\n' +
+        ' "waas": {"effect": "prevent", "protections": ["sqli"], "paranoiaLevel": 1}\n}\n',
+    );
+
+    // Act
+    await launch(policyFile, auditFile, ['sh', '-c', `mkdir ${work}`]);
+
+    // Assess
+    expect(existsSync(work)).toBe(false);
+    expect(readAudits(auditFile)[0]?.rule).toBe('règle');
+  });
+
   it('lets a denied program run in alert mode and audits it', async () => {
     // Prepare
     const { work, policyFile, auditFile } = files();
