@@ -3,6 +3,7 @@ import { type EmbedConfig, resolveEmbedConfig } from '../../embed/config.js';
 import { embedWithResolver } from '../../embed/embed-with-resolver.js';
 import { ImageResolutionError } from '../../embed/errors.js';
 import type { ImageConfigResolver } from '../../embed/image-config.js';
+import { createDefaultImageResolver } from '../../images/default-resolver.js';
 import { parseTaskDefinitionInput } from '../../taskdef/parse-input.js';
 import { mintDefenderToken, type SigningKey } from '../defender-token.js';
 import { HttpError, jsonResponse } from './http-error.js';
@@ -31,7 +32,11 @@ export interface EmbedRouteOptions {
   defaultAccount: string;
   /** The URL sidecars poll when the configuration names none (e.g. this API's own endpoint). */
   policyUrlFor?: (request: HttpRequest) => string | undefined;
-  /** Looks up image ENTRYPOINT/CMD for containers without `entryPoint`; none: such containers are rejected. */
+  /**
+   * Looks up image ENTRYPOINT/CMD for containers without `entryPoint`. Default: the registry
+   * resolver of src/images when the configuration's `resolveImages` is on (its default); with it
+   * off, such containers are rejected with the fix.
+   */
   resolver?: ImageConfigResolver;
   tokenTtlSeconds?: number;
   now?: () => number;
@@ -47,6 +52,7 @@ export interface EmbedRouteOptions {
  */
 export function embedRoute(options: EmbedRouteOptions): Route {
   const base: EmbedConfig = resolveEmbedConfig(options.config ?? {});
+  const resolver = options.resolver ?? (base.resolveImages ? createDefaultImageResolver() : undefined);
   const explicitUrl =
     typeof options.config === 'object' && options.config !== null && 'policyUrl' in options.config;
   return {
@@ -78,7 +84,7 @@ export function embedRoute(options: EmbedRouteOptions): Route {
       }
       let result: Awaited<ReturnType<typeof embedWithResolver>>;
       try {
-        result = await embedWithResolver(input, config, options.resolver);
+        result = await embedWithResolver(input, config, resolver);
       } catch (error) {
         if (error instanceof ImageResolutionError)
           throw new HttpError(422, 'image_lookup_failed', error.message);

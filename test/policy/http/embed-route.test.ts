@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ImageResolutionError } from '../../../src/embed/errors.js';
+import type { ImageConfigResolver } from '../../../src/embed/image-config.js';
 import { SIDECAR_ENV } from '../../../src/embed/layout.js';
 import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
 import { embedRoute } from '../../../src/policy/http/embed-route.js';
@@ -24,12 +26,13 @@ const seedsTask = {
   cpu: '256',
 };
 
-function router(config: unknown = {}) {
+function router(config: unknown = {}, resolver?: ImageConfigResolver) {
   const route = embedRoute({
     config,
     signingKeys: [KEY],
     defaultAccount: '000000000000',
     policyUrlFor: () => 'http://127.0.0.1:9999',
+    ...(resolver ? { resolver } : {}),
   });
   return createRouter([route], {
     auth: {
@@ -87,11 +90,45 @@ describe('Function: embedRoute', () => {
 
   it('answers 422 with the reasons for a valid task definition that cannot be protected', async () => {
     const noEntryPoint = { ...seedsTask, containerDefinitions: [{ name: 'app', image: 'busybox' }] };
-    const response = await router({ resize: false })(post(noEntryPoint));
+    const response = await router({ resize: false, resolveImages: false })(post(noEntryPoint));
     const body = JSON.parse(response.body) as { error: string; problems: { path: string }[] };
     expect(response.status).toBe(422);
     expect(body.error).toBe('cannot_protect');
     expect(body.problems[0]?.path).toMatch(/containerDefinitions\[0\]/);
+  });
+
+  it('wraps the image ENTRYPOINT and CMD it looks up for a container without entryPoint', async () => {
+    const looked: string[] = [];
+    const resolver: ImageConfigResolver = async (image) => {
+      looked.push(image);
+      return { entrypoint: ['/docker-entrypoint.sh'], cmd: ['nginx', '-g', 'daemon off;'] };
+    };
+    const task = { ...seedsTask, containerDefinitions: [{ name: 'web', image: 'nginx:1.27' }] };
+    const response = await router({}, resolver)(post(task));
+    const body = JSON.parse(response.body) as {
+      taskDefinition: { containerDefinitions: { name: string; entryPoint?: string[] }[] };
+    };
+    expect(response.status).toBe(200);
+    expect(looked).toEqual(['nginx:1.27']);
+    expect(body.taskDefinition.containerDefinitions.find((c) => c.name === 'web')?.entryPoint).toEqual([
+      '/ecs-admission/bin/launcher',
+      '--',
+      '/docker-entrypoint.sh',
+      'nginx',
+      '-g',
+      'daemon off;',
+    ]);
+  });
+
+  it('answers 422 naming the container when the image cannot be looked up', async () => {
+    const resolver: ImageConfigResolver = async (image) => {
+      throw new ImageResolutionError('web', image, 'registry answered 404');
+    };
+    const task = { ...seedsTask, containerDefinitions: [{ name: 'web', image: 'nginx:nope' }] };
+    const response = await router({}, resolver)(post(task));
+    expect(response.status).toBe(422);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'image_lookup_failed' });
+    expect(response.body).toContain('registry answered 404');
   });
 
   it('refuses an invalid embed configuration when the route is created', () => {
