@@ -137,6 +137,38 @@ describe('Function: startLocalStack', () => {
     expect(huge).toBe(413);
   });
 
+  it('stops reading a chunked body once it passes the limit and answers 413', async () => {
+    const { stack } = await start();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${stack.url}/v1/rules`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'transfer-encoding': 'chunked' },
+      });
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', (error) => {
+        if (!answered) reject(error);
+      });
+      const chunk = 'x'.repeat(64 * 1024);
+      let sent = 0;
+      const pump = () => {
+        // 6 MiB in 64 KiB chunks, more than the 4 MiB limit; stops as soon as the answer arrives.
+        while (sent < 96 && !answered) {
+          sent += 1;
+          if (!req.write(chunk)) return req.once('drain', pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+  });
+
   it('embeds over HTTP with this stack as the policy URL and a token for the family', async () => {
     const { stack } = await start();
     const task = {
