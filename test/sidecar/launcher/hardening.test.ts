@@ -22,16 +22,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function underLauncher(args: string[]) {
-  return run(launcher, [
-    '--policy-file',
-    policyFile,
-    '--audit-file',
-    join(dir, 'audit.ndjson'),
-    '--',
-    hardening,
-    ...args,
-  ]);
+function underLauncher(args: string[], auditFile = join(dir, 'audit.ndjson')) {
+  return run(launcher, ['--policy-file', policyFile, '--audit-file', auditFile, '--', hardening, ...args]);
 }
 
 describe('Function: launcher (hardening)', () => {
@@ -51,6 +43,24 @@ describe('Function: launcher (hardening)', () => {
     expect(result.stdout).toContain('int80 execve returned -38 (Function not implemented)');
     expect(result.code).toBe(0);
     expect(existsSync(`${program}.ran`)).toBe(false);
+  });
+
+  it('checks execveat, by descriptor (fexecve) and relative to a directory', async () => {
+    // Prepare
+    const program = join(dir, 'denied');
+    rmSync(`${program}.ran`, { force: true });
+
+    // Act
+    const audits = join(dir, 'execveat.ndjson');
+    const byFd = await underLauncher(['execveat', program], audits);
+    const byDir = await underLauncher(['execveat-dir', dir, 'denied'], audits);
+
+    // Assess
+    expect(byFd.stdout).toBe('execveat returned -1 (Operation not permitted)\n');
+    expect(byDir.stdout).toBe('execveat returned -1 (Operation not permitted)\n');
+    expect(existsSync(`${program}.ran`)).toBe(false);
+    const paths = readAudits(audits).map((a) => a.details.path);
+    expect(paths).toEqual([program, program]);
   });
 
   it('refuses a nested seccomp user-notification listener but allows plain filters', async () => {

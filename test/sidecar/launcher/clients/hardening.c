@@ -1,7 +1,9 @@
-/* Attempts that must not get past the launcher: hardening int80 PROGRAM | listener | iouring | untraced.
+/* Attempts that must not get past the launcher:
+ * hardening int80 PROGRAM | listener | iouring | untraced | execveat PROGRAM | execveat-dir DIR NAME.
  * Prints what the kernel answered; exit 0 when the attempt was refused. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -30,6 +32,22 @@ int main(int argc, char **argv) {
     printf("int80: not x86_64\n");
     return 3;
 #endif
+  }
+  if (!strcmp(argv[1], "execveat") && argc > 2) {
+    /* fexecve: execveat(fd, "", argv, envp, AT_EMPTY_PATH) on an open program. */
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+    char *args[] = {argv[2], NULL};
+    long rc = syscall(__NR_execveat, fd, "", args, (char *[]){NULL}, AT_EMPTY_PATH);
+    printf("execveat returned %ld (%s)\n", rc, strerror(errno));
+    return 0;
+  }
+  if (!strcmp(argv[1], "execveat-dir") && argc > 3) {
+    /* A name relative to a directory descriptor. */
+    int dir = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *args[] = {argv[3], NULL};
+    long rc = syscall(__NR_execveat, dir, argv[3], args, (char *[]){NULL}, 0);
+    printf("execveat returned %ld (%s)\n", rc, strerror(errno));
+    return 0;
   }
   if (!strcmp(argv[1], "listener")) {
     struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
