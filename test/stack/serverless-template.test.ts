@@ -459,6 +459,18 @@ describe('Function: environment', () => {
     ]);
     expect(settings.embed.policyUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
   });
+
+  it.each(['admission', 'reconcile'] as const)('gives %s what the member-account clients need', (name) => {
+    // Act
+    const env = deployedEnvironment(template, `${LOGICAL[name]}LambdaFunction`);
+
+    // Assess: the inputs of AccountClients (src/aws/assume-role.ts).
+    expect(env).toMatchObject({
+      ECS_ADMISSION_ACCOUNT_ID: '111122223333',
+      ECS_ADMISSION_MEMBER_ROLE_NAME: 'ecs-admission-member',
+      ECS_ADMISSION_MEMBER_EXTERNAL_ID: 'ci-external-id-0123456789',
+    });
+  });
   it('gives policy an environment its settings accept', () => {
     // Act
     const settings = loadPolicySettings(deployedEnvironment(template, 'PolicyLambdaFunction'));
