@@ -18,7 +18,14 @@ const handle = createAwsPolicyHandler({
         method,
         error:
           error instanceof Error
-            ? { name: error.name, message: error.message, stack: error.stack }
+            ? {
+                name: error.name,
+                message: error.message,
+                // The SDK's reason (access denied, throttled...) is what an operator needs to act on.
+                cause:
+                  error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined,
+                stack: error.stack,
+              }
             : String(error),
       }),
   },
