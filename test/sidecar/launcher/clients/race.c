@@ -1,6 +1,7 @@
 /* The exec race: a thread flips the path between an allowed and a denied program (same length) while
  * the main thread calls execve on it, so the path the launcher read at the exec stop may not be the
- * path the kernel runs. Usage: race ALLOWED DENIED MARKER ITERATIONS. */
+ * path the kernel runs. Usage: race ALLOWED DENIED MARKER ITERATIONS [thread]; with "thread" the exec
+ * is made by a second thread (the kernel then gives it the process's PID) while the main thread flips. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,14 @@
 
 static char path[4096];
 static const char *paths[2];
+
+static char *exec_args[3];
+
+static void *execer(void *unused) {
+  (void)unused;
+  for (;;) execve(path, exec_args, (char *[]){NULL});
+  return NULL;
+}
 
 static void *flipper(void *unused) {
   (void)unused;
@@ -29,10 +38,15 @@ int main(int argc, char **argv) {
     pid_t pid = fork();
     if (pid == 0) {
       strcpy(path, paths[0]);
+      exec_args[0] = path;
+      exec_args[1] = argv[3];
       pthread_t t;
+      if (argc > 5 && !strcmp(argv[5], "thread")) {
+        pthread_create(&t, NULL, execer, NULL);
+        flipper(NULL);
+      }
       pthread_create(&t, NULL, flipper, NULL);
-      char *args[] = {path, argv[3], NULL};
-      for (;;) execve(path, args, (char *[]){NULL});
+      execer(NULL);
     }
     int st;
     waitpid(pid, &st, 0);
