@@ -1,8 +1,10 @@
+import type { TaskDefinitionSource } from '../taskdef/parse-input.js';
 import type { RegisterTaskDefinitionRequest } from '../taskdef/types.js';
 import type { EmbedConfig } from './config.js';
 import type { Problem } from './decision.js';
+import { StripError } from './errors.js';
 import { compareEmbedVersions, EMBED_VERSION, inspectProtection, UNREGISTERED_SOURCE } from './marker.js';
-import { StripError, stripProtection } from './strip.js';
+import { stripProtection } from './strip.js';
 
 /** What the transform is to do with a parsed task definition. */
 export type EmbedPlan =
@@ -20,12 +22,6 @@ export type EmbedPlan =
       upgradedFrom?: string;
     }
   | { kind: 'reject'; problems: Problem[] };
-
-/** Where the request came from, as the input told (read-only fields of a described definition). */
-export interface SourceRef {
-  family?: string;
-  revision?: number;
-}
 
 /** Why the transform does not apply to this (unprotected) definition, if it does not. */
 function notApplicable(
@@ -56,7 +52,7 @@ function notApplicable(
  */
 export function decideEmbed(
   request: RegisterTaskDefinitionRequest,
-  ref: SourceRef,
+  ref: TaskDefinitionSource,
   config: EmbedConfig,
 ): EmbedPlan {
   const { key, value } = config.skipTag;

@@ -1,3 +1,4 @@
+import { ECS_LIMITS } from '../taskdef/ecs-limits.js';
 import { parseTaskDefinitionInput } from '../taskdef/parse-input.js';
 import type { RegisterTaskDefinitionRequest } from '../taskdef/types.js';
 import { validateAgainstModel } from '../taskdef/validate-model.js';
@@ -11,7 +12,7 @@ import { type Rejection, renderProtection } from './render.js';
 import { chooseWrapTargets } from './wrap-targets.js';
 
 /** ECS refuses a RegisterTaskDefinition request larger than this (its JSON, in bytes). */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+const MAX_REQUEST_BYTES = ECS_LIMITS.maxRequestBytes;
 
 /** The outcome of the transform: the decision record and, unless rejected, the definition to register. */
 export interface EmbedResult {

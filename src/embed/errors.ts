@@ -34,3 +34,14 @@ export class ImageResolutionError extends EmbedError {
     this.name = 'ImageResolutionError';
   }
 }
+
+/** A protected task definition whose marker cannot be read back (hand-edited labels). */
+export class StripError extends EmbedError {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StripError';
+  }
+}

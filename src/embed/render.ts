@@ -1,3 +1,4 @@
+import { ECS_LIMITS } from '../taskdef/ecs-limits.js';
 import type { ContainerDefinition, RegisterTaskDefinitionRequest, Tag, Volume } from '../taskdef/types.js';
 import { findCollisions } from './collisions.js';
 import { effectiveCommandLine, isUnset, needsImageConfig } from './command-line.js';
@@ -11,9 +12,9 @@ import { buildSidecar, defenderImage } from './sidecar.js';
 import { planTaskSize } from './task-size.js';
 import { pinImage, wrapContainer } from './wrap-container.js';
 
-/** ECS limits the transform can push a definition over. */
-export const MAX_CONTAINERS = 10;
-export const MAX_TAGS = 50;
+const MAX_CONTAINERS = ECS_LIMITS.maxContainers;
+/** Tags per resource and tag value length (Service Quotas / tagging reference). */
+const MAX_TAGS = 50;
 const MAX_TAG_VALUE = 256;
 
 /** Why a definition cannot be protected: `invalid-input` (exit 2) or `cannot-protect` (exit 3). */

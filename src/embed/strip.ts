@@ -1,7 +1,7 @@
 import type { ContainerDefinition, RegisterTaskDefinitionRequest } from '../taskdef/types.js';
 import { canonicalRequest } from './canonical.js';
 import { cloneJson } from './clone.js';
-import { EmbedError } from './errors.js';
+import { StripError } from './errors.js';
 import {
   DEFENDER_LABEL,
   DefenderRecordSchema,
@@ -10,17 +10,6 @@ import {
   type WrappedRecord,
   WrappedRecordSchema,
 } from './marker.js';
-
-/** A protected task definition whose marker cannot be read back (hand-edited labels). */
-export class StripError extends EmbedError {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StripError';
-  }
-}
 
 function without<T>(list: readonly T[] | undefined, drop: (item: T) => boolean): T[] | undefined {
   return list?.filter((item) => !drop(item));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEmbedConfig } from '../../src/embed/config.js';
 import { embedTaskDefinition } from '../../src/embed/embed.js';
-import { StripError, stripProtection } from '../../src/embed/strip.js';
+import { StripError } from '../../src/embed/errors.js';
+import { stripProtection } from '../../src/embed/strip.js';
 import { appContainer, fargateTask } from './fixtures.js';
 
 const config = resolveEmbedConfig({});
