@@ -53,7 +53,13 @@ export class AdmissionController {
     };
   }
 
+  /** Starts a new invocation: nothing learnt by an earlier one is trusted. */
+  beginInvocation(): void {
+    this.o.twins.resetCache();
+  }
+
   async handle(raw: unknown): Promise<EventOutcome> {
+    this.beginInvocation();
     const classified = classifyEvent(raw, { ownRoleArns: this.o.ownRoleArns });
     if (this.o.mode === 'off' || classified.kind === 'ignored' || classified.kind === 'own-call') {
       return { classified, decisions: [] };

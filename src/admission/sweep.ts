@@ -59,6 +59,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     decisions,
   });
   if (o.mode === 'off') return summary(true);
+  o.controller.beginInvocation();
 
   const clusters = await o.ecs.listAllClusters();
   for (let ci = cursor.clusterIndex; ci < clusters.length; ci++) {

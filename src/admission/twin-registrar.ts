@@ -52,9 +52,28 @@ const isArn = (ref: string) => ref.includes(':task-definition/');
  * taken over after it expires, and the twin is then looked for by its marker before registering.
  */
 export class TwinRegistrar {
+  /** Answers already settled in this invocation (a sweep meets the same revision many times). */
+  private readonly settled = new Map<string, TwinResult>();
+
   constructor(private readonly o: TwinRegistrarOptions) {}
 
+  /**
+   * Forgets what this invocation learnt. Called at the start of each event and sweep, so a warm
+   * Lambda container never acts on a rollback recorded by another one meanwhile.
+   */
+  resetCache(): void {
+    this.settled.clear();
+  }
+
   async ensureTwin(ref: string): Promise<TwinResult> {
+    const cached = this.settled.get(ref);
+    if (cached) return cached.kind === 'twin' ? { ...cached, registered: 'earlier' } : cached;
+    const result = await this.resolveTwin(ref);
+    if (!(result.kind === 'twin' && result.registered === 'planned')) this.settled.set(ref, result);
+    return result;
+  }
+
+  private async resolveTwin(ref: string): Promise<TwinResult> {
     if (isArn(ref)) {
       const known = await this.known(ref);
       if (known) return known;

@@ -111,7 +111,7 @@ export async function startAdmissionReplay(o: AdmissionReplayOptions): Promise<A
     ownRoleArns: [controllerIdentity.roleArn ?? controllerIdentity.arn],
     deregisterSource: o.deregisterSource ?? false,
     claimMs: o.claimMs ?? 60_000,
-    sweepReserveMs: 0,
+    sweepReserveMs: 1,
     sweepMaxRegistrations: 10_000,
     embed: o.embed ?? resolveEmbedConfig({}),
   };
