@@ -1,0 +1,135 @@
+import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
+import { WaasProxy } from '../src/waas/proxy.js';
+import { freePort, startTestApp } from '../test/waas/test-app.js';
+import type { BenchResult } from './bench-result.js';
+
+const HEADERS = { host: 'app.example.com', 'user-agent': 'bench/1.0', accept: '*/*' };
+
+function once(agent: Agent, port: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: HEADERS }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** CPU seconds (user + system) used so far by nginx: the master and its workers. */
+async function nginxCpu(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const { readFile } = await import('node:fs/promises');
+  const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
+    .split(/\s+/)
+    .filter(Boolean);
+  let ticks = 0;
+  for (const p of [String(pid), ...kids]) {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks / 100;
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * Sequential keep-alive requests to each port in turn (one request to each, repeated), so every
+ * target sees the same machine load; returns p50/p99 per port in ms.
+ */
+async function latencies(ports: number[], n: number): Promise<{ p50: number; p99: number }[]> {
+  const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const samples: number[][] = ports.map(() => []);
+  for (let i = 0; i < 200; i++) {
+    for (const [k, port] of ports.entries()) await once(agents[k]!, port, '/warm?x=1');
+  }
+  for (let i = 0; i < n; i++) {
+    for (const [k, port] of ports.entries()) {
+      const t = process.hrtime.bigint();
+      await once(agents[k]!, port, `/item?id=${i}&q=shoes`);
+      samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  for (const a of agents) a.destroy();
+  return samples.map((s) => {
+    s.sort((x, y) => x - y);
+    return { p50: pct(s, 50), p99: pct(s, 99) };
+  });
+}
+
+async function throughput(port: number): Promise<number> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/item?id=1&q=shoes`,
+    connections: 10,
+    duration: 4,
+    headers: HEADERS,
+  });
+  return result.requests.average;
+}
+
+/** WAAS proxy (prevent, all protections, paranoia 1) versus the app direct, side by side. */
+export async function bench(): Promise<BenchResult[]> {
+  const app = await startTestApp();
+  const port = await freePort();
+  const plainPort = await freePort();
+  // The same nginx layers with ModSecurity off: separates the proxy hop from the inspection.
+  const plain = new WaasProxy({
+    listenPort: plainPort,
+    upstreamPort: app.port,
+    auditFile: '/dev/null',
+    family: 'bench',
+    container: 'app',
+    rule: null,
+  });
+  await plain.start({ effect: 'disable', protections: [], paranoiaLevel: 1 });
+  const proxy = new WaasProxy({
+    listenPort: port,
+    upstreamPort: app.port,
+    auditFile: '/dev/null',
+    family: 'bench',
+    container: 'app',
+    rule: null,
+  });
+  await proxy.start({
+    effect: 'prevent',
+    protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'],
+    paranoiaLevel: 1,
+  });
+  try {
+    const cpu0 = [await nginxCpu(proxy.pid), await nginxCpu(plain.pid)];
+    const n = 3000;
+    const [direct, proxied, bare] = await latencies([app.port, port, plainPort], n);
+    const cpu = [(await nginxCpu(proxy.pid)) - cpu0[0]!, (await nginxCpu(plain.pid)) - cpu0[1]!];
+    const l = { d50: direct!.p50, d99: direct!.p99, p50: proxied!.p50, p99: proxied!.p99 };
+    const directRps = await throughput(app.port);
+    const proxiedRps = await throughput(port);
+    app.seen.length = 0;
+    return [
+      { name: 'requests/s direct (10 connections)', value: directRps, unit: 'req/s' },
+      { name: 'requests/s through WAAS', value: proxiedRps, unit: 'req/s' },
+      { name: 'latency p50 direct', value: l.d50, unit: 'ms' },
+      { name: 'latency p50 through WAAS', value: l.p50, unit: 'ms' },
+      { name: 'latency p99 direct', value: l.d99, unit: 'ms' },
+      { name: 'latency p99 through WAAS', value: l.p99, unit: 'ms' },
+      { name: 'latency p50 through nginx, ModSecurity off', value: bare!.p50, unit: 'ms' },
+      { name: 'latency p99 through nginx, ModSecurity off', value: bare!.p99, unit: 'ms' },
+      { name: 'nginx CPU per request, WAAS (all protections)', value: (cpu[0]! / n) * 1000, unit: 'ms' },
+      { name: 'nginx CPU per request, ModSecurity off', value: (cpu[1]! / n) * 1000, unit: 'ms' },
+      { name: 'added latency p50', value: l.p50 - l.d50, unit: 'ms' },
+      {
+        name: 'added latency p99',
+        value: l.p99 - l.d99,
+        unit: 'ms',
+        target: '< 2 ms',
+        ok: l.p99 - l.d99 < 2,
+      },
+    ];
+  } finally {
+    await proxy.stop();
+    await plain.stop();
+    await app.close();
+  }
+}
