@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { formatZodIssues } from '../../taskdef/format-issues.js';
+import { locateJsonError } from '../../taskdef/locate-json-error.js';
 import { HttpError } from './http-error.js';
 import type { HttpRequest } from './types.js';
 
@@ -34,9 +35,12 @@ export function readBody(request: HttpRequest, options: { yaml?: boolean } = {})
   }
   try {
     return JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : '';
-    throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${detail}`.slice(0, 300));
+  } catch {
+    // V8's message may quote the body, which may hold a secret (task definitions carry environment
+    // values): the locator names the line and column and quotes one character at most.
+    const at = locateJsonError(text);
+    const where = at ? ` at line ${at.line}, column ${at.column}: ${at.message}` : '';
+    throw new HttpError(400, 'invalid_json', `the body is not valid JSON${where}`.slice(0, 300));
   }
 }
 

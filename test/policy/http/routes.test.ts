@@ -298,11 +298,15 @@ describe('Function: createPolicyService (admin rules routes)', () => {
     ]);
   });
 
-  it('answers 400 to a body that is not JSON', async () => {
+  it('answers 400 to a body that is not JSON without quoting the body', async () => {
     const { admin } = await setup();
-    const response = await admin('POST', '/v1/rules', '{"name":');
+    const response = await admin('POST', '/v1/rules', '{"name": "x", "password": hunter2}');
     expect(response.status).toBe(400);
-    expect(json(response).error).toBe('invalid_json');
+    expect(json(response)).toEqual({
+      error: 'invalid_json',
+      message: "the body is not valid JSON at line 1, column 27: expected a value, found 'h'",
+    });
+    expect(response.body).not.toContain('hunter2');
   });
 });
 
