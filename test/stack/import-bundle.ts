@@ -29,6 +29,29 @@ export interface ImportResult {
   handler: string;
 }
 
+/**
+ * Runs a probe script in a fresh Node process. When it fails, the error keeps Node's message and
+ * stack but cuts each line short: a minified bundle's source line would otherwise fill the screen.
+ */
+async function runProbe(args: string[], env: Record<string, string>): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, args, {
+      env,
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? '');
+    const lines = stderr
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.includes('NodeVersionSupportWarning'))
+      .slice(0, 30)
+      .map((line) => (line.length > 200 ? `${line.slice(0, 200)}…` : line));
+    throw new Error(`the bundle failed in a fresh Node process:\n${lines.join('\n')}`);
+  }
+}
+
 /** Unpacks a function's zip into a temporary folder; returns the folder. */
 export function unpackZip(zipPath: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ecs-admission-bundle-'));
@@ -45,9 +68,10 @@ export function unpackZip(zipPath: string): string {
  * sandbox has before its first call) and reports the import time: the cold-start proxy.
  */
 export async function importInFreshProcess(file: string, env: Record<string, string>): Promise<ImportResult> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', PROBE, file], {
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', ...env },
-    timeout: 30_000,
+  const stdout = await runProbe(['--input-type=module', '-e', PROBE, file], {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'eu-west-1',
+    ...env,
   });
   return JSON.parse(stdout) as ImportResult;
 }
@@ -78,15 +102,10 @@ export async function invokeInFreshProcess(
   env: Record<string, string>,
   events: unknown[],
 ): Promise<unknown[]> {
-  const { stdout } = await run(
-    process.execPath,
-    ['--input-type=module', '-e', INVOKER, file, JSON.stringify(events)],
-    {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      timeout: 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
+  const stdout = await runProbe(['--input-type=module', '-e', INVOKER, file, JSON.stringify(events)], {
+    PATH: process.env.PATH ?? '',
+    ...env,
+  });
   return JSON.parse(stdout) as unknown[];
 }
 
