@@ -94,8 +94,15 @@ export class AccountClients<C> {
   constructor(options: AccountClientsOptions<C>) {
     this.#sts = options.sts;
     this.#makeClient = options.makeClient;
+    if (!AccountIdSchema.safeParse(options.ownAccount).success) {
+      throw new AssumeRoleError(
+        String(options.ownAccount),
+        undefined,
+        `ownAccount "${String(options.ownAccount)}" is not a 12-digit account ID (the stack sets it as ECS_ADMISSION_ACCOUNT_ID)`,
+      );
+    }
     this.#options = {
-      ownAccount: AccountIdSchema.parse(options.ownAccount),
+      ownAccount: options.ownAccount,
       roleName: options.roleName,
       externalId: options.externalId,
       partition: options.partition ?? 'aws',

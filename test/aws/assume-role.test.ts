@@ -216,6 +216,22 @@ describe('Function: AccountClients.clientForAccount', () => {
     expect((failure as Error).message).toContain('"12345"');
   });
 
+  it('refuses to start without its own account ID, naming the setting', () => {
+    // Act
+    const build = () =>
+      new AccountClients<FakeClient>({
+        sts: new STSClient({ region: 'eu-west-1' }),
+        ownAccount: '',
+        roleName: 'ecs-admission-member',
+        externalId: EXTERNAL_ID,
+        makeClient: (opts) => ({ ...opts }),
+      });
+
+    // Assess
+    expect(build).toThrow(AssumeRoleError);
+    expect(build).toThrow(/ECS_ADMISSION_ACCOUNT_ID/);
+  });
+
   it('rejects an STS answer without usable credentials', async () => {
     // Prepare
     const { clients } = setup();
