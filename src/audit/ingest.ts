@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BUS_SOURCE, type BusEntry, DETAIL_TYPE, type EventBus } from '../aws/event-bus.js';
-import type { DefenderTokenClaims } from '../policy/defender-token.js';
+import { ANY_FAMILY, type DefenderTokenClaims } from '../policy/defender-token.js';
 import { formatZodIssues } from '../taskdef/format-issues.js';
 import { type Audit, AuditSchema } from './audit.js';
 
@@ -39,7 +39,8 @@ export type IngestResult = z.infer<typeof IngestResultSchema>;
 /**
  * Validates each audit, stamps it with what the token proves (account, family), and puts the valid
  * ones on the bus as `ECS Runtime Audit` events. An audit naming another family or account than
- * the token is rejected: a token speaks only for its own family.
+ * the token is rejected: a token speaks only for its own family (an account-wide `*` token for any
+ * family of its account).
  */
 export async function ingestAudits(
   batch: AuditBatch,
@@ -56,7 +57,7 @@ export async function ingestAudits(
       return;
     }
     const audit = parsed.data;
-    if (audit.family !== claims.family) {
+    if (claims.family !== ANY_FAMILY && audit.family !== claims.family) {
       rejected.push({
         index,
         error: `audits[${index}].family: "${audit.family}" is not the token's family "${claims.family}"`,
@@ -67,7 +68,7 @@ export async function ingestAudits(
       rejected.push({ index, error: `audits[${index}].account: not the token's account ${claims.account}` });
       return;
     }
-    const stamped: Audit = { ...audit, account: claims.account, family: claims.family };
+    const stamped: Audit = { ...audit, account: claims.account };
     valid.push({
       index,
       entry: {

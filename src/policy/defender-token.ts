@@ -14,8 +14,17 @@ export const DefenderTokenClaimsSchema = z
   .object({
     /** AWS account the task runs in (12 digits). */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID'),
-    /** ECS task family (letters, digits, `-`, `_`; up to 255), exactly as registered. */
-    family: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS task family name'),
+    /**
+     * ECS task family (letters, digits, `-`, `_`; up to 255), exactly as registered; or `*` for an
+     * account-wide token (one token shared through a secret by every task of the account: it names
+     * the family per request, so it isolates accounts, not families).
+     */
+    family: z
+      .string()
+      .regex(
+        /^([A-Za-z0-9_-]{1,255}|\*)$/,
+        'must be an ECS task family name (or * for an account-wide token)',
+      ),
     /** Issued at, seconds since the epoch. */
     iat: z.number().int().nonnegative(),
     /** Expires at, seconds since the epoch. */
@@ -29,6 +38,9 @@ export type SigningKey = string | Uint8Array;
 
 /** Tokens sit in task definitions for as long as those run, so the default lifetime is long. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
+
+/** The family of an account-wide token. */
+export const ANY_FAMILY = '*';
 
 function keyBytes(key: SigningKey): Buffer {
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
@@ -107,7 +119,7 @@ export function verifyDefenderToken(
   if (Math.floor((options.now ?? Date.now()) / 1000) >= claims.exp) {
     throw new TokenError('expired', 'the defender token has expired: embed the task definition again');
   }
-  if (options.family !== undefined && options.family !== claims.family) {
+  if (options.family !== undefined && claims.family !== ANY_FAMILY && options.family !== claims.family) {
     throw new TokenError(
       'forbidden',
       `the defender token is for another task family than "${options.family}"`,

@@ -69,3 +69,10 @@ describe('Function: verifyDefenderToken', () => {
     expect(() => mintDefenderToken({ account: '123456789012', family: 'web' }, 'short')).toThrow(/32 bytes/);
   });
 });
+
+describe('Function: verifyDefenderToken (account-wide)', () => {
+  it('lets an account-wide token read any family', () => {
+    const token = mintDefenderToken({ account: '123456789012', family: '*', now }, key);
+    expect(verifyDefenderToken(token, key, { now, family: 'anything' }).family).toBe('*');
+  });
+});

@@ -10,7 +10,8 @@ const USAGE = `Usage: ecs-admission token --family FAMILY [--data DIR] [--accoun
 Prints a defender token for task family FAMILY, signed with the local stack's key (DIR/signing-key,
 created if missing). The sidecar sends it as "Authorization: Bearer TOKEN".
 
-  --family F     ECS task family the token reads policies and posts audits for (required)
+  --family F     ECS task family the token reads policies and posts audits for (required);
+                 "*" mints an account-wide token (one shared secret for every task; isolates accounts only)
   --data DIR     the local stack's data folder (default: .ecs-admission)
   --account A    12-digit AWS account ID (default: ${LOCAL_ACCOUNT})
   --ttl D        lifetime: seconds, or a number with s, m, h or d (default: 365d)
@@ -68,6 +69,11 @@ export async function run(argv: string[]): Promise<number> {
       throw new CliError(problems, EXIT.usage);
     }
     throw error;
+  }
+  if (values.family === '*') {
+    process.stderr.write(
+      'ecs-admission token: account-wide token: any task holding it can read the policy of any family of the account\n',
+    );
   }
   process.stdout.write(`${token}\n`);
   return EXIT.ok;

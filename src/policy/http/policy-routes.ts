@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { AUDIT_BATCH_MAX_BYTES, AuditBatchSchema, ingestAudits } from '../../audit/ingest.js';
 import type { EventBus } from '../../aws/event-bus.js';
+import { ANY_FAMILY } from '../defender-token.js';
 import { TokenError } from '../errors.js';
 import type { PolicyCache } from '../policy-cache.js';
-import { jsonResponse } from './http-error.js';
+import { HttpError, jsonResponse } from './http-error.js';
 import type { Route } from './router.js';
 import { ifNoneMatches, parseBody, parseQuery, readBody } from './validate.js';
 
@@ -14,7 +15,7 @@ export const PolicyQuerySchema = z.strictObject({
   container: NameSchema,
   image: z.string().min(1).max(2048).optional(),
   cluster: NameSchema.optional(),
-  /** Optional: when sent it must be the token's family (403 otherwise); the token decides anyway. */
+  /** The token's family decides (another one → 403); required with an account-wide (`*`) token. */
   family: NameSchema.optional(),
 });
 
@@ -28,7 +29,15 @@ export function sidecarRoutes(deps: { cache: PolicyCache; bus: EventBus }): Rout
       async handle({ request, defender }) {
         const query = parseQuery(PolicyQuerySchema, request);
         const claims = defender!;
-        if (query.family !== undefined && query.family !== claims.family) {
+        let family = claims.family;
+        if (claims.family === ANY_FAMILY) {
+          if (query.family === undefined) {
+            throw new HttpError(400, 'invalid_query', 'an account-wide token must name the task family', [
+              { path: 'family', message: 'required with an account-wide token' },
+            ]);
+          }
+          family = query.family;
+        } else if (query.family !== undefined && query.family !== claims.family) {
           throw new TokenError(
             'forbidden',
             `the defender token is not valid for task family "${query.family}"`,
@@ -37,7 +46,7 @@ export function sidecarRoutes(deps: { cache: PolicyCache; bus: EventBus }): Rout
         const view = await deps.cache.current();
         const served = view.policyFor({
           container: query.container,
-          family: claims.family,
+          family,
           image: query.image,
           cluster: query.cluster,
         });

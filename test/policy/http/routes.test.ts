@@ -399,3 +399,44 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
     expect(bus.entries).toHaveLength(0);
   });
 });
+
+describe('Function: createPolicyService (account-wide tokens)', () => {
+  it('serves the family the request names, and requires it', async () => {
+    const { call, admin } = await setup();
+    await admin('PUT', '/v1/rules', seedsYaml, { 'content-type': 'application/yaml' });
+    const shared = bearer(token('*'));
+    const named = await call({
+      method: 'GET',
+      path: '/v1/policy',
+      query: { container: 'twistlock-fargate-task', family: 'twistlock-fargate-task' },
+      headers: shared,
+    });
+    const unnamed = await call({
+      method: 'GET',
+      path: '/v1/policy',
+      query: { container: 'x' },
+      headers: shared,
+    });
+    expect(json(named).rule).toBe('twistlock-sample');
+    expect(unnamed.status).toBe(400);
+    expect(json(unnamed).problems).toEqual([
+      { path: 'family', message: 'required with an account-wide token' },
+    ]);
+  });
+
+  it('accepts audits of any family of its account, and no other account', async () => {
+    const { call, bus } = await setup();
+    const response = await call({
+      method: 'POST',
+      path: '/v1/audits',
+      headers: bearer(token('*')),
+      body: JSON.stringify([
+        audit({ family: 'a' }),
+        audit({ family: 'b' }),
+        audit({ account: '999999999999' }),
+      ]),
+    });
+    expect(json(response)).toMatchObject({ accepted: 2 });
+    expect(bus.entries.map((e) => (e.detail as Audit).family)).toEqual(['a', 'b']);
+  });
+});
