@@ -38,7 +38,8 @@ export function requestFromEvent(event: unknown, maxBodyBytes: number): HttpRequ
   const e = parsed.data;
   const raw = e.body ?? '';
   // Checked on the encoded size first so an oversized body is never decoded.
-  const encodedLimit = e.isBase64Encoded ? Math.ceil((maxBodyBytes * 4) / 3) + 4 : maxBodyBytes * 4;
+  // (every character is at least one byte of UTF-8; base64 takes 4 characters per 3 bytes).
+  const encodedLimit = e.isBase64Encoded ? Math.ceil((maxBodyBytes * 4) / 3) + 4 : maxBodyBytes;
   if (raw.length > encodedLimit) {
     return errorResponse(
       new HttpError(413, 'body_too_large', `the body is over the limit of ${maxBodyBytes} bytes`),
