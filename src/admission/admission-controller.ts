@@ -122,7 +122,7 @@ export class AdmissionController {
           kind: 'register-task-definition',
           target,
           result: 'skipped',
-          detail: 'found by its marker after an interrupted run',
+          detail: 'found by its marker (an interrupted run, or embedded outside the controller)',
         };
       default:
         return {

@@ -200,13 +200,12 @@ export class TwinRegistrar {
         embed,
       };
     }
-    if (claim.previous) {
-      // The previous holder crashed: it may have registered before recording it.
-      const found = await this.findTwinByMarker(sourceArn, family);
-      if (found) {
-        await this.o.state.recordTwin(sourceArn, found);
-        return twin(found, 'found', claim.previous.rolledBack ?? []);
-      }
+    // A twin may exist already: registered by a run that crashed before recording it (expired
+    // claim), or embedded outside the controller (CI/CD). Registering again would make two.
+    const found = await this.findTwinByMarker(sourceArn, family);
+    if (found) {
+      await this.o.state.recordTwin(sourceArn, found);
+      return twin(found, 'found', claim.previous?.rolledBack ?? []);
     }
     let registered: DescribedTaskDefinition;
     try {
@@ -221,11 +220,14 @@ export class TwinRegistrar {
     return twin(protectedArn, 'now', claim.previous?.rolledBack ?? []);
   }
 
-  /** A protected revision of the family whose marker names this source, newest first. */
+  /**
+   * A protected revision of the family whose marker names this source: the ACTIVE revisions newer
+   * than the source, newest first, at most 10 (a twin is registered right after its source).
+   */
   async findTwinByMarker(sourceArn: string, family: string): Promise<string | undefined> {
     const sourceRevision = Number(sourceArn.split(':').pop());
     const marker = `${family}:${sourceRevision}`;
-    const candidates = (await this.o.ecs.listFamilyRevisions(family, 20)).filter(
+    const candidates = (await this.o.ecs.listFamilyRevisions(family, 10)).filter(
       (arn) => Number(arn.split(':').pop()) > sourceRevision,
     );
     for (const arn of candidates) {

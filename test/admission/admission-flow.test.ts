@@ -7,6 +7,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveEmbedConfig } from '../../src/embed/config.js';
+import { embedTaskDefinition } from '../../src/embed/embed.js';
 import {
   type AdmissionReplay,
   type AdmissionReplayOptions,
@@ -431,8 +433,45 @@ describe('Class: AdmissionController (against the ECS simulator)', () => {
     expect(afterFirst.ListClusters).toBe(1);
     expect(afterFirst.ListServices).toBe(3);
     expect(afterSecond.ListClusters).toBeUndefined();
-    expect(afterSecond).toEqual({ DescribeTaskDefinition: 1, RegisterTaskDefinition: 1 });
+    expect(afterSecond).toEqual({
+      DescribeTaskDefinition: 1,
+      ListTaskDefinitions: 1,
+      RegisterTaskDefinition: 1,
+    });
     expect(r.deadLetters).toEqual([]);
     expect(r.decisions().map((d) => d.outcome)).toEqual(['protected', 'protected']);
+  });
+
+  it('uses a twin embedded outside the controller (found by its marker) instead of registering another', async () => {
+    // Prepare
+    const described = {
+      taskDefinition: {
+        ...fargate('web'),
+        taskDefinitionArn: tdArn('web', 1),
+        revision: 1,
+        status: 'ACTIVE',
+      },
+    };
+    const embedded = embedTaskDefinition(described, resolveEmbedConfig({})).output as never;
+    const r = await start({
+      account: account(
+        [fargate('web'), embedded],
+        [{ clusterName: 'prod', services: [{ serviceName: 'web', taskDefinition: 'web:1' }] }],
+      ),
+    });
+    const events = await userCall(r, (c) =>
+      c.send(new UpdateServiceCommand({ cluster: 'prod', service: 'web', desiredCount: 2 })),
+    );
+
+    // Act
+    for (const e of events) await r.deliver(e);
+
+    // Assess
+    expect(r.sim.callsBy(r.controllerIdentity).RegisterTaskDefinition).toBeUndefined();
+    expect(service(r, 'prod', 'web')?.taskDefinition).toBe(tdArn('web', 2));
+    expect(r.decisions()[0]?.actions[0]).toMatchObject({
+      kind: 'register-task-definition',
+      result: 'skipped',
+    });
   });
 });
