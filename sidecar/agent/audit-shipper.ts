@@ -162,6 +162,12 @@ export class AuditShipper {
       if (response.status < 200 || response.status >= 300) {
         throw new AuditShipError(`policy service answered HTTP ${response.status}`, response.status, true);
       }
+      const rejected = rejectedCount(text);
+      if (rejected > 0) {
+        // Invalid, or not this token's to send: resending cannot help.
+        this.stats.rejected += rejected;
+        this.logger.warn('audits rejected by the policy service', { rejected });
+      }
       const failed = failedIndexes(text, pending.length);
       if (failed.length === 0) return;
       if (round >= 4) {
@@ -179,6 +185,16 @@ export class AuditShipper {
 
   private backoffFor(round: number): number {
     return Math.min(this.options.retryMaxMs, 100 * 2 ** round);
+  }
+}
+
+/** How many entries the service refused for good (`rejected: [...]`). */
+function rejectedCount(body: string): number {
+  try {
+    const rejected = (JSON.parse(body) as { rejected?: unknown }).rejected;
+    return Array.isArray(rejected) ? rejected.length : 0;
+  } catch {
+    return 0;
   }
 }
 
