@@ -11,6 +11,7 @@ import { type AgentLogger, silentLogger } from './log.js';
 import { TaskMetadata } from './metadata.js';
 import { PolicySync } from './policy-sync.js';
 import type { AgentSettings, AppContainer } from './settings.js';
+import { WaasRunner } from './waas-runner.js';
 
 export interface AgentDeps {
   fetch?: HttpFetch;
@@ -71,6 +72,12 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps = {}):
     clock,
     logger,
   });
+  const waas = new WaasRunner({
+    family: settings.family,
+    auditDir: settings.auditDir,
+    listenHost: settings.waasListenHost,
+    logger,
+  });
   const sync = new PolicySync({
     policyUrl: settings.policyUrl,
     token: settings.token,
@@ -81,7 +88,10 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps = {}):
     fetch: deps.fetch,
     clock,
     logger,
-    onPolicy: deps.onPolicy,
+    onPolicy: async (container, policy) => {
+      await waas.onPolicy(container, policy);
+      await deps.onPolicy?.(container, policy);
+    },
   });
 
   let isReady = false;
@@ -136,6 +146,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps = {}):
     async stop({ drainMs = 2000 } = {}) {
       controller.abort();
       await Promise.allSettled([policyLoop, tailLoop, shipLoop]);
+      await waas.stop().catch(() => {});
       await tailer.poll().catch(() => 0);
       const deadline = clock.now() + drainMs;
       while (drainMs > 0 && buffer.pendingBytes > 0 && clock.now() < deadline) {

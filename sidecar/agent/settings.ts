@@ -47,6 +47,8 @@ export const AgentEnvSchema = z.object({
     .default(256 * 1024),
   ECS_ADMISSION_RETRY_MAX_MS: intFromEnv(10).default(60_000),
   ECS_CONTAINER_METADATA_URI_V4: z.url().optional(),
+  /** Address the WAAS proxy listens on (the task's exposed port on every interface by default). */
+  ECS_ADMISSION_WAAS_LISTEN_HOST: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
 });
 
 export interface AgentSettings {
@@ -67,6 +69,7 @@ export interface AgentSettings {
   batchMaxBytes: number;
   retryMaxMs: number;
   metadataUri: string | undefined;
+  waasListenHost: string;
 }
 
 /**
@@ -129,5 +132,6 @@ export function loadSettings(env: Record<string, string | undefined>): AgentSett
     batchMaxBytes: e.ECS_ADMISSION_BATCH_MAX_BYTES,
     retryMaxMs: e.ECS_ADMISSION_RETRY_MAX_MS,
     metadataUri: e.ECS_CONTAINER_METADATA_URI_V4,
+    waasListenHost: e.ECS_ADMISSION_WAAS_LISTEN_HOST,
   };
 }

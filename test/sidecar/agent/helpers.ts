@@ -39,6 +39,7 @@ export function testSettings(
     batchMaxBytes: 256 * 1024,
     retryMaxMs: 100,
     metadataUri: undefined,
+    waasListenHost: '127.0.0.1',
     ...overrides,
   };
 }

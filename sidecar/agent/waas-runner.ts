@@ -1,0 +1,90 @@
+import type { CompiledPolicy, CompiledWaas } from '../../src/policy/compiled-policy.js';
+import { WaasProxy } from '../../src/waas/proxy.js';
+import { auditPath } from './audit-tailer.js';
+import { type AgentLogger, silentLogger } from './log.js';
+import type { AppContainer } from './settings.js';
+
+export interface WaasRunnerOptions {
+  family: string;
+  auditDir: string;
+  /** 0.0.0.0 in the task: the proxy takes over the exposed port. */
+  listenHost?: string;
+  nginxBinary?: string;
+  logger?: AgentLogger;
+}
+
+/**
+ * Runs the WAAS proxy for each container whose compiled policy enables it (effect alert or
+ * prevent, with an exposed and an app port): starts it on the first such policy, reloads it when
+ * the policy changes (no dropped connections), restarts it when the ports change, and stops it when
+ * WAAS is disabled. Its audits go to the container's audit file, which the agent already ships.
+ */
+export class WaasRunner {
+  private readonly proxies = new Map<string, { proxy: WaasProxy; waas: CompiledWaas }>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logger: AgentLogger;
+
+  constructor(private readonly options: WaasRunnerOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The agent's onPolicy hook; never throws (a WAAS failure must not stop policy sync). */
+  onPolicy(container: AppContainer, policy: CompiledPolicy): Promise<void> {
+    const next = this.queue.then(() => this.apply(container, policy));
+    this.queue = next.catch(() => {});
+    return next.catch((error: unknown) => {
+      this.logger.error('waas proxy not applied', {
+        container: container.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  }
+
+  private async apply(container: AppContainer, policy: CompiledPolicy): Promise<void> {
+    const waas = policy.waas;
+    const current = this.proxies.get(container.name);
+    const enabled = waas && waas.effect !== 'disable' && waas.exposedPort && waas.appPort;
+    if (!enabled) {
+      if (current) {
+        await current.proxy.stop();
+        this.proxies.delete(container.name);
+        this.logger.info('waas proxy stopped', { container: container.name });
+      }
+      return;
+    }
+    if (current && current.waas.exposedPort === waas.exposedPort && current.waas.appPort === waas.appPort) {
+      await current.proxy.reload(waas);
+      current.waas = waas;
+      this.logger.info('waas proxy reloaded', { container: container.name, effect: waas.effect });
+      return;
+    }
+    if (current) await current.proxy.stop();
+    const proxy = new WaasProxy({
+      listenPort: waas.exposedPort!,
+      listenHost: this.options.listenHost ?? '0.0.0.0',
+      upstreamPort: waas.appPort!,
+      auditFile: auditPath(this.options.auditDir, container.name),
+      nginxBinary: this.options.nginxBinary,
+      family: this.options.family,
+      container: container.name,
+      image: container.image,
+      rule: policy.rule,
+      onError: (error) => this.logger.warn('waas audit conversion failed', { error: error.message }),
+    });
+    await proxy.start(waas);
+    this.proxies.set(container.name, { proxy, waas });
+    this.logger.info('waas proxy started', {
+      container: container.name,
+      port: waas.exposedPort,
+      appPort: waas.appPort,
+      effect: waas.effect,
+    });
+  }
+
+  /** Stops every proxy (graceful: in-flight requests finish). */
+  async stop(): Promise<void> {
+    await this.queue;
+    await Promise.all([...this.proxies.values()].map((p) => p.proxy.stop()));
+    this.proxies.clear();
+  }
+}

@@ -1,0 +1,92 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningAgent, startAgent } from '../../../sidecar/agent/agent.js';
+import { freePort, startTestApp } from '../../waas/test-app.js';
+import { FakePolicyServer } from './fake-policy-server.js';
+import { policy, tempLayout, testSettings, waitFor } from './helpers.js';
+
+let server: FakePolicyServer | undefined;
+let agent: RunningAgent | undefined;
+let app: Awaited<ReturnType<typeof startTestApp>> | undefined;
+
+afterEach(async () => {
+  await agent?.stop({ drainMs: 0 });
+  await server?.stop();
+  await app?.close();
+  agent = undefined;
+  server = undefined;
+  app = undefined;
+});
+
+function post(port: number, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          host: 'app.example.com',
+          'content-type': 'application/json',
+          'user-agent': 't',
+          accept: '*/*',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const SEEDS_SQLI = '{"-1+union+all+select+1,group_concat(user,0x3a,file_priv),3,4+from+mysql.user--"}';
+
+describe('Function: startAgent (WAAS)', () => {
+  it('runs the WAAS proxy from the compiled policy, reloads it on a change and ships its audits', async () => {
+    // Prepare
+    app = await startTestApp();
+    const exposed = await freePort();
+    server = await new FakePolicyServer().start();
+    const waas = (effect: 'alert' | 'prevent') => ({
+      ...policy('v1'),
+      waas: {
+        effect,
+        protections: ['sqli' as const],
+        paranoiaLevel: 1,
+        exposedPort: exposed,
+        appPort: app!.port,
+      },
+    });
+    server.policies = { app: waas('prevent'), worker: policy('v1') };
+    const layout = await tempLayout();
+
+    // Act
+    agent = await startAgent(testSettings(layout, server.url, { pollMs: 300 }));
+    await agent.ready;
+    await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
+    const blocked = await post(exposed, SEEDS_SQLI);
+    server.policies.app = { ...waas('alert'), version: 'v2' };
+    await waitFor(async () => (await post(exposed, SEEDS_SQLI)) === 200, 20_000, 'alert mode after reload');
+    await waitFor(
+      () => server!.audits.some((a) => a.kind === 'waas' && a.effect === 'alert'),
+      10_000,
+      'the alert-mode waas audit',
+    );
+
+    // Assess
+    expect(blocked).toBe(403);
+    const audits = server.audits.filter((a) => a.kind === 'waas');
+    expect(audits[0]).toMatchObject({
+      kind: 'waas',
+      effect: 'prevent',
+      family: 'web',
+      container: 'app',
+      image: 'example/app:1',
+    });
+    expect(audits.some((a) => a.effect === 'alert')).toBe(true);
+  });
+});
