@@ -3,7 +3,7 @@ import { type AdmissionRuntime, createAdmissionRuntime } from '../admission/admi
 import type { Exclusions, Mode } from '../admission/plan.js';
 import type { AdmissionSettings } from '../admission/settings.js';
 import { createAdmissionTables } from '../aws/admission-tables.js';
-import type { BusEntry } from '../aws/event-bus.js';
+import type { BusEntry, EventBus } from '../aws/event-bus.js';
 import type { EmbedConfig } from '../embed/config.js';
 import { resolveEmbedConfig } from '../embed/config.js';
 import type { Decision } from '../embed/decision.js';
@@ -28,6 +28,8 @@ export interface AdmissionReplayOptions {
   maxDeliveries?: number;
   /** Called with each decision as it is published (the local stack prints them). */
   onDecision?: (decision: Decision) => void;
+  /** Also put every bus entry (decisions, sweep summaries) here, e.g. the local stack's file bus. */
+  forward?: EventBus;
   /** Skip the family index's first fill, so the scan fallback is what answers (bench). */
   claimMs?: number;
   now?: () => number;
@@ -93,6 +95,7 @@ export async function startAdmissionReplay(o: AdmissionReplayOptions): Promise<A
   ecsClient.config.maxAttempts = async () => 5;
   const decisions: Decision[] = [];
   const bus = new MemoryBus((entry: BusEntry) => {
+    void o.forward?.put([entry]);
     if (entry.detailType === 'ECS Admission Decision') {
       decisions.push(entry.detail as Decision);
       o.onDecision?.(entry.detail as Decision);

@@ -16,11 +16,20 @@ Audits are printed as they arrive.
   --data DIR          state folder (default: .ecs-admission)
   --account A         account of local tokens and events (default 000000000000)
   --embed-config F    embed configuration (JSON) for POST /v1/embed
+  --demo              also run the admission demo: ECS simulator with examples/account.json, the
+                      recorded events/ replayed through the admission handler, decisions printed
 `;
 
 /** `ecs-admission local`: the policy API (and what other parts mount) on loopback. */
 export async function run(argv: string[]): Promise<number> {
-  let values: { help?: boolean; port?: string; data?: string; account?: string; 'embed-config'?: string };
+  let values: {
+    help?: boolean;
+    port?: string;
+    data?: string;
+    account?: string;
+    'embed-config'?: string;
+    demo?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -30,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
         data: { type: 'string' },
         account: { type: 'string' },
         'embed-config': { type: 'string' },
+        demo: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -65,6 +75,19 @@ export async function run(argv: string[]): Promise<number> {
       port,
       embedConfig,
       ...(values.account !== undefined ? { account: values.account } : {}),
+      ...(values.demo
+        ? {
+            onStarted: async (started: Awaited<ReturnType<typeof startLocalStack>>) => {
+              const { startAdmissionDemo } = await import('../../local/admission-demo.js');
+              const demo = await startAdmissionDemo({
+                root: process.cwd(),
+                log: started.log,
+                bus: started.bus,
+              });
+              started.onClose(() => demo.close());
+            },
+          }
+        : {}),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventBus } from '../aws/event-bus.js';
+import { parseAccountText } from '../cli/commands/simulate.js';
+import type { EmbedConfig } from '../embed/config.js';
+import type { Decision } from '../embed/decision.js';
+import { type AdmissionReplay, startAdmissionReplay } from './admission-replay.js';
+
+export interface AdmissionDemoOptions {
+  /** Project folder holding `examples/account.json` and `events/`. */
+  root: string;
+  log: (line: string) => void;
+  embed?: EmbedConfig;
+  /** The local stack's bus: decisions and sweep summaries land in its events file too. */
+  bus?: EventBus;
+  /** How often new simulator events (your own calls) are admitted, in ms (default 250). */
+  pollMs?: number;
+}
+
+export interface AdmissionDemo {
+  replay: AdmissionReplay;
+  /** `http://127.0.0.1:PORT` of the ECS simulator (`aws ecs --endpoint-url ...` works against it). */
+  ecsEndpoint: string;
+  close(): Promise<void>;
+}
+
+const short = (arn: string | undefined) => (arn ? (arn.split('/').slice(-1)[0] ?? arn) : '?');
+const target = (t: string) => (t.includes(':service/') ? t.split(':service/')[1] : short(t));
+
+/** One line per decision, as the demo prints it. */
+export function formatDecision(d: Decision): string {
+  const src = d.source.arn
+    ? short(d.source.arn)
+    : `${d.source.family ?? '?'}${d.source.revision ? `:${d.source.revision}` : ''}`;
+  const twin = d.protectedRevision?.arn ? ` → ${short(d.protectedRevision.arn)}` : '';
+  const actions = d.actions.map((a) => `${a.kind} ${target(a.target)} ${a.result}`).join('; ');
+  const why = d.reason ? ` (${d.reason})` : '';
+  return `admission [${d.trigger?.eventName ?? d.trigger?.source ?? 'event'}] ${d.outcome} ${src}${twin}${why}${actions ? `: ${actions}` : ''}`;
+}
+
+/**
+ * The admission part of `npm start`: the ECS simulator with the sample account, the recorded
+ * events of `events/` replayed through the real handler (each decision printed as it happens),
+ * one sweep, and then a loop that admits whatever you do against the simulator yourself.
+ */
+export async function startAdmissionDemo(o: AdmissionDemoOptions): Promise<AdmissionDemo> {
+  const accountPath = join(o.root, 'examples', 'account.json');
+  const account = parseAccountText(readFileSync(accountPath, 'utf8'), accountPath);
+  const replay = await startAdmissionReplay({
+    account,
+    ...(o.embed ? { embed: o.embed } : {}),
+    ...(o.bus ? { forward: o.bus } : {}),
+    onDecision: (d) => o.log(formatDecision(d)),
+  });
+  o.log(`admission: ECS simulator on ${replay.sim.endpoint} (account ${account.account}, ${account.region})`);
+  const eventsDir = join(o.root, 'events');
+  for (const file of readdirSync(eventsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    o.log(`admission: replaying events/${file}`);
+    const event: unknown = JSON.parse(readFileSync(join(eventsDir, file), 'utf8'));
+    await replay.deliver(event);
+    await replay.settle();
+  }
+  const summary = await replay.runtime.sweep(() => Number.POSITIVE_INFINITY);
+  await replay.settle();
+  o.log(
+    `admission: sweep checked ${summary.summary.servicesChecked} service(s): ${Object.entries(
+      summary.summary.counts,
+    )
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  );
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || replay.sim.events.size === 0) return;
+    busy = true;
+    replay
+      .settle()
+      .catch((error: unknown) =>
+        o.log(`admission: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => {
+        busy = false;
+      });
+  }, o.pollMs ?? 250);
+  return {
+    replay,
+    ecsEndpoint: replay.sim.endpoint,
+    close: async () => {
+      clearInterval(timer);
+      await replay.close();
+    },
+  };
+}
