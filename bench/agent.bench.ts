@@ -6,6 +6,8 @@ import { FakePolicyServer } from '../test/sidecar/agent/fake-policy-server.js';
 import { audit, policy, tempLayout, waitFor } from '../test/sidecar/agent/helpers.js';
 import type { BenchResult } from './bench-result.js';
 
+const AGENT_NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1', '--lite-mode'];
+
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
@@ -18,10 +20,10 @@ async function measure(containers: number): Promise<{ settled: number; peak: num
   const names = Array.from({ length: containers }, (_, i) => `c${i}`);
   for (const name of names) server.policies[name] = policy('v1');
   const layout = await tempLayout();
-  const child = spawn(process.execPath, ['dist/sidecar/agent.mjs'], {
+  // The same V8 flags as the sidecar image's entry point (sidecar/Dockerfile, sidecar/build-image.sh).
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, 'dist/sidecar/agent.mjs'], {
     env: {
       PATH: process.env.PATH,
-      NODE_OPTIONS: '--max-old-space-size=48 --max-semi-space-size=1',
       ECS_ADMISSION_POLICY_URL: server.url,
       ECS_ADMISSION_TOKEN: server.token,
       ECS_ADMISSION_FAMILY: 'web',

@@ -58,8 +58,7 @@ if [ "${WITH_WAAS:-0}" = 1 ]; then
 fi
 
 tar -C "$rootfs" -c . | podman --runtime "$runtime" import \
-  --change 'ENTRYPOINT ["/usr/local/bin/node", "/opt/ecs-admission/agent.mjs"]' \
-  --change 'ENV NODE_OPTIONS=--max-old-space-size=48 --max-semi-space-size=1' \
+  --change 'ENTRYPOINT ["/usr/local/bin/node", "--max-old-space-size=32", "--max-semi-space-size=1", "--lite-mode", "/opt/ecs-admission/agent.mjs"]' \
   --change 'ENV ECS_ADMISSION_LAUNCHER_SOURCE=/opt/ecs-admission/launcher' \
   - "$image" >/dev/null
 echo "$image"
