@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
-import { createAwsAdmissionRuntime } from '../src/admission/aws-admission-runtime.js';
+import { createAwsAdmission } from '../src/admission/aws-admission-runtime.js';
 import { loadAdmissionSettings } from '../src/admission/settings.js';
 
 /**
@@ -9,7 +9,7 @@ import { loadAdmissionSettings } from '../src/admission/settings.js';
  * A failed event throws: EventBridge retries it, then its dead-letter queue keeps it.
  */
 const logger = new Logger({ serviceName: 'ecs-admission' });
-const runtime = createAwsAdmissionRuntime(loadAdmissionSettings(), logger);
+const runtime = createAwsAdmission(loadAdmissionSettings(), logger);
 
 export const handler = middy().handler(async (event: unknown) => {
   const outcome = await runtime.handleEvent(event);

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createAwsAdmissionRuntime } from '../src/admission/aws-admission-runtime.js';
+import { createAwsAdmission } from '../src/admission/aws-admission-runtime.js';
 import { loadAdmissionSettings } from '../src/admission/settings.js';
 
 /**
@@ -9,7 +9,7 @@ import { loadAdmissionSettings } from '../src/admission/settings.js';
  * It stops before the Lambda times out and the next run continues from the saved cursor.
  */
 const logger = new Logger({ serviceName: 'ecs-admission-sweep' });
-const runtime = createAwsAdmissionRuntime(loadAdmissionSettings(), logger);
+const runtime = createAwsAdmission(loadAdmissionSettings(), logger);
 
 export const handler = middy().handler(async (_event: unknown, context: Context) => {
   const { summary } = await runtime.sweep(() => context.getRemainingTimeInMillis());

@@ -25,6 +25,8 @@ export interface AdmissionControllerOptions {
   mode: Mode;
   exclusions: Exclusions;
   ownRoleArns: readonly string[];
+  /** Role names whose sessions in any account are the controller's (member-account role). */
+  ownRoleNames?: readonly string[];
   deregisterSource: boolean;
   now: () => number;
 }
@@ -60,7 +62,10 @@ export class AdmissionController {
 
   async handle(raw: unknown): Promise<EventOutcome> {
     this.beginInvocation();
-    const classified = classifyEvent(raw, { ownRoleArns: this.o.ownRoleArns });
+    const classified = classifyEvent(raw, {
+      ownRoleArns: this.o.ownRoleArns,
+      ownRoleNames: this.o.ownRoleNames ?? [],
+    });
     if (this.o.mode === 'off' || classified.kind === 'ignored' || classified.kind === 'own-call') {
       return { classified, decisions: [] };
     }

@@ -26,6 +26,8 @@ export interface AdmissionRuntimeOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   adapter?: EcsAdapterOptions;
+  /** Account this runtime acts in, when one table serves several accounts. */
+  account?: string;
 }
 
 /** Everything the two Lambdas (and `simulate`, and the local stack) run, wired once per container. */
@@ -50,7 +52,7 @@ export function createAdmissionRuntime(o: AdmissionRuntimeOptions): AdmissionRun
   });
   const ecs = new EcsAdapter(o.ecsClient, { sleep, ...o.adapter });
   const state = new AdmissionStateStore(doc, s.stateTable);
-  const index = new ServiceIndex(doc, s.indexTable);
+  const index = new ServiceIndex(doc, s.indexTable, o.account ?? '');
   const twins = new TwinRegistrar({
     ecs,
     state,
@@ -72,6 +74,7 @@ export function createAdmissionRuntime(o: AdmissionRuntimeOptions): AdmissionRun
     mode: s.mode,
     exclusions: s.exclusions,
     ownRoleArns: s.ownRoleArns,
+    ownRoleNames: s.accounts ? [s.accounts.memberRoleName] : [],
     deregisterSource: s.deregisterSource,
     now,
   });

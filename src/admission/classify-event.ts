@@ -79,6 +79,8 @@ export type ClassifiedEvent =
 export interface ClassifyOptions {
   /** Role (or session) ARNs of the controller itself. */
   ownRoleArns: readonly string[];
+  /** Role names whose sessions in any account are the controller (the member-account role). */
+  ownRoleNames?: readonly string[];
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -97,12 +99,18 @@ export function familyOf(ref: string): string {
   return tail.replace(/:\d+$/, '');
 }
 
-function isOwnIdentity(detail: CloudTrailDetail, own: readonly string[]): boolean {
-  if (own.length === 0) return false;
+function isOwnIdentity(detail: CloudTrailDetail, options: ClassifyOptions): boolean {
+  const own = options.ownRoleArns;
+  const names = options.ownRoleNames ?? [];
   const ids = [detail.userIdentity?.arn, detail.userIdentity?.sessionContext?.sessionIssuer?.arn].filter(
-    Boolean,
+    (id): id is string => typeof id === 'string',
   );
-  return ids.some((id) => own.includes(id as string) || own.some((o) => roleOfSession(id as string) === o));
+  return ids.some((id) => {
+    const role = roleOfSession(id) ?? id;
+    if (own.includes(id) || own.includes(role)) return true;
+    const name = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(role)?.[1];
+    return name !== undefined && names.includes(name);
+  });
 }
 
 /** `arn:aws:sts::A:assumed-role/NAME/session` → `arn:aws:iam::A:role/NAME` (path-less roles). */
@@ -195,7 +203,7 @@ export function classifyEvent(raw: unknown, options: ClassifyOptions): Classifie
   }
   if (detail.errorCode)
     return { ...common, kind: 'ignored', reason: `the call failed (${detail.errorCode})` };
-  if (isOwnIdentity(detail, options.ownRoleArns)) {
+  if (isOwnIdentity(detail, options)) {
     return { ...common, kind: 'own-call', reason: 'made by the controller itself (its role)' };
   }
   const req = detail.requestParameters ?? undefined;

@@ -74,6 +74,15 @@ export const AdmissionEnvSchema = z.object({
     .optional(),
   /** Further embed options as JSON (see docs/embed.md); the variables above win. */
   ECS_ADMISSION_EMBED_CONFIG: z.string().optional(),
+  /** The account the Lambdas run in; with the two below, events of other accounts are handled there. */
+  ECS_ADMISSION_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/, 'expected a 12-digit AWS account ID')
+    .optional(),
+  /** Role (infra/member-account.yml) assumed in member accounts; its sessions are the controller's own. */
+  ECS_ADMISSION_MEMBER_ROLE_NAME: z.string().min(1).optional(),
+  /** External ID the member role demands (unset: events of other accounts fail with the reason). */
+  ECS_ADMISSION_MEMBER_EXTERNAL_ID: z.string().optional(),
 });
 
 export interface AdmissionSettings {
@@ -88,6 +97,8 @@ export interface AdmissionSettings {
   sweepReserveMs: number;
   sweepMaxRegistrations: number;
   embed: EmbedConfig;
+  /** Cross-account handling; undefined when ECS_ADMISSION_ACCOUNT_ID is unset (one account). */
+  accounts?: { ownAccount: string; memberRoleName: string; externalId: string } | undefined;
 }
 
 /**
@@ -97,7 +108,9 @@ export interface AdmissionSettings {
 export function loadAdmissionSettings(
   env: Record<string, string | undefined> = process.env,
 ): AdmissionSettings {
-  const parsed = AdmissionEnvSchema.safeParse(env);
+  // The stack passes unset parameters as empty strings: they mean "use the default".
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = AdmissionEnvSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
     throw new SettingsError(`invalid environment: ${lines.join('; ')}`);
@@ -145,5 +158,12 @@ export function loadAdmissionSettings(
     sweepReserveMs: e.ECS_ADMISSION_SWEEP_RESERVE_MS,
     sweepMaxRegistrations: e.ECS_ADMISSION_SWEEP_MAX_REGISTRATIONS,
     embed,
+    accounts: e.ECS_ADMISSION_ACCOUNT_ID
+      ? {
+          ownAccount: e.ECS_ADMISSION_ACCOUNT_ID,
+          memberRoleName: e.ECS_ADMISSION_MEMBER_ROLE_NAME ?? 'ecs-admission-member',
+          externalId: e.ECS_ADMISSION_MEMBER_EXTERNAL_ID ?? '',
+        }
+      : undefined,
   };
 }

@@ -27,10 +27,16 @@ const META = '#meta';
  * confirm with DescribeServices before acting, and the sweep corrects what drifted.
  */
 export class ServiceIndex {
+  /** `scope` (an account ID) keeps each account's "complete" mark apart when one table serves several. */
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly scope = '',
   ) {}
+
+  private get completeKey(): string {
+    return this.scope ? `complete#${this.scope}` : 'complete';
+  }
 
   async put(entry: IndexEntry): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: entry }));
@@ -71,14 +77,14 @@ export class ServiceIndex {
   /** Whether a complete scan has filled the index (after which it can answer alone). */
   async isComplete(): Promise<boolean> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { family: META, service: 'complete' } }),
+      new GetCommand({ TableName: this.table, Key: { family: META, service: this.completeKey } }),
     );
     return out.Item !== undefined;
   }
 
   async markComplete(time: string): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.table, Item: { family: META, service: 'complete', time } }),
+      new PutCommand({ TableName: this.table, Item: { family: META, service: this.completeKey, time } }),
     );
   }
 }

@@ -137,6 +137,24 @@ describe('Function: classifyEvent', () => {
     if (fields) expect(out).toMatchObject(fields);
   });
 
+  it("recognises the member-account role's sessions in any account as the controller's own calls", () => {
+    // Prepare
+    const e = event('update-service.json');
+    e.account = '444455556666';
+    e.detail.userIdentity = {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::444455556666:assumed-role/ecs-admission-member/ecs-admission',
+    };
+
+    // Act
+    const member = classifyEvent(e, { ownRoleArns: OWN, ownRoleNames: ['ecs-admission-member'] });
+    const without = classifyEvent(e, { ownRoleArns: OWN });
+
+    // Assess
+    expect(member.kind).toBe('own-call');
+    expect(without.kind).toBe('service');
+  });
+
   it('recognises the own role from an assumed-role session ARN when no session issuer is recorded', () => {
     // Prepare
     const e = event('own-update-service.json');

@@ -47,6 +47,28 @@ describe('Function: loadAdmissionSettings', () => {
     expect(s.embed.skipTag).toEqual({ key: 'no-defender', value: 'yes' });
   });
 
+  it('treats empty variables (unset stack parameters) as unset, and reads the cross-account settings', () => {
+    // Act
+    const s = loadAdmissionSettings({
+      ...env,
+      ECS_ADMISSION_MODE: '',
+      ECS_ADMISSION_DEFENDER_IMAGE_X86_64: '',
+      ECS_ADMISSION_SKIP_TAG: '',
+      ECS_ADMISSION_ACCOUNT_ID: '111122223333',
+      ECS_ADMISSION_MEMBER_ROLE_NAME: 'ecs-admission-member',
+      ECS_ADMISSION_MEMBER_EXTERNAL_ID: '',
+    });
+
+    // Assess
+    expect(s.mode).toBe('audit');
+    expect(s.embed.skipTag).toEqual({ key: 'ecs-admission:skip', value: 'true' });
+    expect(s.accounts).toEqual({
+      ownAccount: '111122223333',
+      memberRoleName: 'ecs-admission-member',
+      externalId: '',
+    });
+  });
+
   const bad: { name: string; env: Record<string, string>; variable: string }[] = [
     {
       name: 'missing table',
