@@ -14,6 +14,7 @@ import {
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
   RunTaskCommand,
   StopTaskCommand,
   TagResourceCommand,
@@ -28,7 +29,7 @@ const failure = (p: Promise<unknown>): Promise<unknown> =>
     (e: unknown) => e,
   );
 
-const td = (family: string) => ({
+const td = (family: string): RegisterTaskDefinitionCommandInput => ({
   family,
   requiresCompatibilities: ['FARGATE'],
   networkMode: 'awsvpc',
