@@ -14,6 +14,46 @@ const ContainerNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
 
+const PortSchema = z.number().int().min(1).max(65535);
+
+/**
+ * The embed side of WAAS. The proxy and the app share the task's network namespace (awsvpc), so
+ * they cannot bind the same port: the proxy listens on `exposedPort` (where load balancers now
+ * send traffic) and reaches the app on `127.0.0.1:appPort`. Both must equal the ports of the
+ * policy's `waas` section, which the agent reads. There is no default exposed port: it is what
+ * the target group points at, so it is a deliberate choice.
+ */
+export const WaasOptionSchema = z
+  .strictObject({
+    /** Move the web port's mapping to the sidecar. */
+    enabled: z.boolean().default(false),
+    /** Port the proxy listens on and the sidecar maps; required when enabled. */
+    exposedPort: PortSchema.optional(),
+    /** Port the app listens on; default: the only TCP containerPort mapped by the wrapped containers. */
+    appPort: PortSchema.optional(),
+    /** The app container whose port is protected; default: the wrapped container that maps `appPort`. */
+    container: ContainerNameSchema.optional(),
+  })
+  .superRefine((waas, ctx) => {
+    if (waas.enabled && waas.exposedPort === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exposedPort'],
+        message:
+          "required when WAAS is enabled: the port the proxy listens on and the load balancer's target group points at (the policy's waas.exposedPort), e.g. 8080",
+      });
+    }
+    if (waas.exposedPort !== undefined && waas.exposedPort === waas.appPort) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['exposedPort'],
+        message: `must differ from appPort (${waas.appPort}): the proxy and the app share the task's network namespace and cannot both bind one port`,
+      });
+    }
+  });
+/** The WAAS option with its defaults applied. */
+export type WaasOption = z.infer<typeof WaasOptionSchema>;
+
 const RESERVED_ENV = new Set<string>([...Object.values(SIDECAR_ENV), ...Object.values(APP_ENV)]);
 
 /**
@@ -65,6 +105,8 @@ export const EmbedConfigSchema = z
     pinDigests: z.boolean().default(false),
     /** Read ENTRYPOINT/CMD from the image's registry for containers without `entryPoint` (src/images). */
     resolveImages: z.boolean().default(true),
+    /** WAAS: the sidecar's proxy takes the web port's mapping (docs/waas.md, "Embed integration"). */
+    waas: WaasOptionSchema.default({ enabled: false }),
   })
   .superRefine((config, ctx) => {
     for (const name of Object.keys(config.sidecarEnvironment)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PortMappingSchema } from '../taskdef/ecs-shapes.generated.js';
 import type { ContainerDefinition, Volume } from '../taskdef/types.js';
 import { AUDIT_VOLUME, DEFENDER_VOLUME, LAUNCHER_PATH } from './layout.js';
 
@@ -77,6 +78,13 @@ export const WrappedRecordSchema = z.strictObject({
   dependsOn: z.array(z.string()),
   /** Capabilities added (empty when SYS_PTRACE was already there). */
   capabilities: z.array(z.string()),
+  /**
+   * Port mappings handed to the WAAS proxy on the sidecar, each with its index in the original
+   * list (ascending), so strip puts them back where they were. Absent when WAAS took none.
+   */
+  removedPortMappings: z
+    .array(z.strictObject({ index: z.number().int().min(0), mapping: PortMappingSchema }))
+    .optional(),
 });
 export type WrappedRecord = z.infer<typeof WrappedRecordSchema>;
 

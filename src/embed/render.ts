@@ -10,6 +10,7 @@ import { AUDIT_VOLUME, DEFENDER_VOLUME } from './layout.js';
 import { type DefenderRecord, EMBED_VERSION, EMBED_VERSION_TAG, SOURCE_TAG } from './marker.js';
 import { buildSidecar, defenderImage } from './sidecar.js';
 import { planTaskSize } from './task-size.js';
+import { planWaasPorts } from './waas-ports.js';
 import { pinImage, wrapContainer } from './wrap-container.js';
 
 const MAX_CONTAINERS = ECS_LIMITS.maxContainers;
@@ -108,6 +109,8 @@ export function renderProtection(
       });
     } else commandLines.set(i, { argv, ...(image !== undefined ? { image } : {}) });
   }
+  const waas = planWaasPorts(original, config.waas, wrap);
+  if (waas.kind === 'reject') problems.push(...waas.problems);
   if (problems.length > 0) return { ok: false, rejection: 'cannot-protect', problems };
 
   const changes: Change[] = [];
@@ -136,6 +139,7 @@ export function renderProtection(
       argv: line.argv,
       origin: describeOrigin(c, line.image),
       ...(pinned !== undefined ? { pinnedImage: pinned } : {}),
+      ...(waas.kind === 'apply' && waas.container === i ? { removePortMappings: waas.remove } : {}),
     });
     changes.push(...wrapChanges);
     wrappedApps.push(c);
@@ -166,13 +170,21 @@ export function renderProtection(
   if (size.cpu !== undefined) record.cpu = original.cpu ?? null;
   if (size.memory !== undefined) record.memory = original.memory ?? null;
 
-  const sidecar = buildSidecar(original, config, wrappedApps, record);
+  const sidecar = buildSidecar(
+    original,
+    config,
+    wrappedApps,
+    record,
+    waas.kind === 'apply' ? [waas.sidecarMapping] : [],
+  );
   const sidecarIndex = outContainers.length;
   changes.push({
     kind: 'add-container',
     path: `containerDefinitions[${sidecarIndex}]`,
     message: `added the defender sidecar "${config.sidecarName}" (image ${defenderImage(original, config)}, cpu ${config.sidecarCpu}, memoryReservation ${config.sidecarMemoryReservation} MiB, ${config.essential ? 'essential' : 'not essential'}${sidecar.logConfiguration ? ", logging to the app's awslogs group" : ''})`,
   });
+  if (waas.kind === 'apply') changes.push(...waas.changes);
+  if (waas.kind === 'skip') changes.push(waas.note);
 
   const volumes: Volume[] = [...(original.volumes ?? []), { name: DEFENDER_VOLUME }, { name: AUDIT_VOLUME }];
   const firstVolume = volumes.length - 2;

@@ -2,6 +2,7 @@ import type {
   ContainerDefinition,
   KeyValuePair,
   LogConfiguration,
+  PortMapping,
   RegisterTaskDefinitionRequest,
 } from '../taskdef/types.js';
 import type { EmbedConfig } from './config.js';
@@ -49,13 +50,15 @@ function sidecarLogging(
 
 /**
  * The defender sidecar: the agent that fetches policies, fills the shared volume and tails audits.
- * `apps` are the containers it serves (the wrapped ones), `record` what strip needs, kept in its label.
+ * `apps` are the containers it serves (the wrapped ones), `record` what strip needs, kept in its label,
+ * `portMappings` the WAAS proxy's exposed port, when WAAS took the app's.
  */
 export function buildSidecar(
   request: RegisterTaskDefinitionRequest,
   config: EmbedConfig,
   apps: readonly ContainerDefinition[],
   record: DefenderRecord,
+  portMappings: readonly PortMapping[] = [],
 ): ContainerDefinition {
   const environment: KeyValuePair[] = [
     { name: SIDECAR_ENV.policyUrl, value: config.policyUrl },
@@ -74,6 +77,7 @@ export function buildSidecar(
     cpu: config.sidecarCpu,
     memoryReservation: config.sidecarMemoryReservation,
     essential: config.essential,
+    ...(portMappings.length > 0 ? { portMappings: [...portMappings] } : {}),
     environment,
     ...(config.tokenSecretArn !== undefined
       ? { secrets: [{ name: SIDECAR_ENV.token, valueFrom: config.tokenSecretArn }] }

@@ -32,6 +32,12 @@ function restoreContainer(wrapped: ContainerDefinition, record: WrappedRecord): 
   if (record.command !== undefined) c.command = record.command;
   else delete c.command;
   if (record.image !== undefined) c.image = record.image;
+  // Ascending indices: each mapping goes back where it was in the original list.
+  for (const { index, mapping } of record.removedPortMappings ?? []) {
+    const mappings = c.portMappings ?? [];
+    mappings.splice(index, 0, mapping);
+    c.portMappings = mappings;
+  }
 
   settle(
     'environment',

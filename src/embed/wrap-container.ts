@@ -26,6 +26,8 @@ export interface WrapContext {
   origin: string;
   /** When set, the image is rewritten to this digest-pinned reference. */
   pinnedImage?: string;
+  /** Indices (ascending) of port mappings handed to the WAAS proxy on the sidecar. */
+  removePortMappings?: readonly number[];
 }
 
 /**
@@ -139,6 +141,14 @@ export function wrapContainer(
     path: `${at}.dependsOn`,
     message: `"${name}" starts once "${ctx.sidecarName}" is HEALTHY (its policy is in place)`,
   });
+
+  const removed = ctx.removePortMappings ?? [];
+  if (removed.length > 0) {
+    const mappings = original.portMappings ?? [];
+    record.removedPortMappings = removed.map((index) => ({ index, mapping: mappings[index] ?? {} }));
+    // The member stays (possibly empty), so strip has a list to put the mappings back into.
+    container.portMappings = mappings.filter((_, j) => !removed.includes(j));
+  }
 
   if (container.dockerLabels === undefined) created.push('dockerLabels');
   container.dockerLabels = { ...(container.dockerLabels ?? {}), [WRAPPED_LABEL]: JSON.stringify(record) };
