@@ -17,7 +17,9 @@ process.emitWarning = (warning, ...rest) => {
 
 const bundle = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.mjs');
 if (!existsSync(bundle)) {
-  process.stderr.write('ecs-admission: the CLI is not built yet; run "npm run build" in the project folder\n');
+  process.stderr.write(
+    'ecs-admission: the CLI is not built yet; run "npm run build" in the project folder\n',
+  );
   process.exit(70);
 }
 const { main } = await import(bundle);

@@ -9,7 +9,10 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const COMMANDS: Record<string, Command> = {
   embed: { summary: 'embed the defender into a task definition', load: () => import('./commands/embed.js') },
   check: { summary: 'check that a task definition is protected', load: () => import('./commands/check.js') },
-  simulate: { summary: 'replay ECS events against a simulated account', load: () => import('./commands/simulate.js') },
+  simulate: {
+    summary: 'replay ECS events against a simulated account',
+    load: () => import('./commands/simulate.js'),
+  },
   'image-config': {
     summary: "print an image's ENTRYPOINT/CMD as read from its registry",
     load: () => import('./commands/image-config.js'),
@@ -17,7 +20,10 @@ const COMMANDS: Record<string, Command> = {
   local: { summary: 'run the policy API and local services', load: () => import('./commands/local.js') },
   token: { summary: 'print a defender token for a task family', load: () => import('./commands/token.js') },
   policy: { summary: 'validate, push or pull runtime rules', load: () => import('./commands/policy.js') },
-  waas: { summary: 'run the WAAS proxy (nginx + ModSecurity) locally', load: () => import('./commands/waas.js') },
+  waas: {
+    summary: 'run the WAAS proxy (nginx + ModSecurity) locally',
+    load: () => import('./commands/waas.js'),
+  },
 };
 
 function usage(): string {
