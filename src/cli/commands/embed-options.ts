@@ -27,6 +27,10 @@ export const EMBED_FLAGS = {
   'resolve-images': { type: 'boolean' },
   'no-resolve-images': { type: 'boolean' },
   'pin-digests': { type: 'boolean' },
+  waas: { type: 'boolean' },
+  'no-waas': { type: 'boolean' },
+  'waas-port': { type: 'string' },
+  'waas-container': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -56,6 +60,11 @@ Options:
   --resolve-images         read ENTRYPOINT/CMD from the registry when needed (default when available)
   --no-resolve-images      never contact a registry
   --pin-digests            pin each looked-up image to its digest
+  --waas                   WAAS: the sidecar's proxy takes the app's web port (docs/waas.md)
+  --waas-port EXPOSED[:APP]  port the proxy listens on (the target group's) and the app's port
+                           (default: the only TCP port the app maps); implies --waas
+  --waas-container NAME    the app container whose port the proxy takes
+  --no-waas                no WAAS, whatever the configuration file says
   -q, --quiet              no summary on standard error
 
 Exit status: 0 protected, already protected or skipped; 2 not a valid task definition (or bad
@@ -74,6 +83,40 @@ export function parseEmbedArgs(argv: string[]) {
       EXIT.usage,
     );
   }
+}
+
+/** `--waas-port EXPOSED[:APP]` as the waas option's ports. */
+function waasPortFlag(value: string): { exposedPort: number; appPort?: number } {
+  const match = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(value);
+  const ports = match === null ? [] : [match[1], match[2]].filter((p) => p !== undefined).map(Number);
+  if (match === null || ports.some((p) => p < 1 || p > 65535)) {
+    throw new CliError(
+      `--waas-port: expected EXPOSED or EXPOSED:APP, ports 1-65535 (e.g. 8080:80), got "${value}"`,
+      EXIT.usage,
+    );
+  }
+  const [exposedPort, appPort] = ports as [number, number | undefined];
+  return { exposedPort, ...(appPort !== undefined ? { appPort } : {}) };
+}
+
+/** The file's waas option with the WAAS flags on top; undefined when neither sets it. */
+function waasOption(fromFile: unknown, flags: EmbedFlags): Record<string, unknown> | undefined {
+  const touched =
+    flags.waas ||
+    flags['no-waas'] ||
+    flags['waas-port'] !== undefined ||
+    flags['waas-container'] !== undefined;
+  if (!touched) return undefined;
+  if (flags['no-waas'] && (flags.waas || flags['waas-port'] !== undefined)) {
+    throw new CliError('--no-waas: cannot be combined with --waas or --waas-port', EXIT.usage);
+  }
+  const base = typeof fromFile === 'object' && fromFile !== null && !Array.isArray(fromFile) ? fromFile : {};
+  const waas: Record<string, unknown> = { ...base };
+  if (flags['waas-port'] !== undefined) Object.assign(waas, waasPortFlag(flags['waas-port']));
+  if (flags['waas-container'] !== undefined) waas.container = flags['waas-container'];
+  if (flags.waas || flags['waas-port'] !== undefined) waas.enabled = true;
+  if (flags['no-waas']) waas.enabled = false;
+  return waas;
 }
 
 function integerFlag(name: string, value: string | undefined): number | undefined {
@@ -126,6 +169,8 @@ export async function embedConfigFrom(flags: EmbedFlags): Promise<EmbedConfig> {
   if (flags['image-x86'] !== undefined) images.X86_64 = flags['image-x86'];
   if (flags['image-arm'] !== undefined) images.ARM64 = flags['image-arm'];
   if (Object.keys(images).length > 0) merged.images = images;
+  const waas = waasOption(merged.waas, flags);
+  if (waas !== undefined) merged.waas = waas;
   const overrides: Partial<Record<keyof EmbedConfigInput, unknown>> = {
     sidecarName: flags['sidecar-name'],
     sidecarCpu: integerFlag('sidecar-cpu', flags['sidecar-cpu']),
