@@ -14,6 +14,7 @@ import { ServiceFinder } from './service-finder.js';
 import type { AdmissionSettings } from './settings.js';
 import { runSweep, type SweepResult } from './sweep.js';
 import { TwinRegistrar } from './twin-registrar.js';
+import { type TokenFor, twinEmbedConfig } from './twin-token.js';
 
 export interface AdmissionRuntimeOptions {
   settings: AdmissionSettings;
@@ -28,6 +29,12 @@ export interface AdmissionRuntimeOptions {
   adapter?: EcsAdapterOptions;
   /** Account this runtime acts in, when one table serves several accounts. */
   account?: string;
+  /**
+   * Mints each twin's defender token for its account and family (see src/admission/twin-token.ts
+   * for the precedence over a configured `token` / `tokenSecretArn`). Without it, and without those,
+   * sidecars get no token.
+   */
+  tokenFor?: TokenFor;
 }
 
 /** Everything the two Lambdas (and `simulate`, and the local stack) run, wired once per container. */
@@ -56,7 +63,18 @@ export function createAdmissionRuntime(o: AdmissionRuntimeOptions): AdmissionRun
   const twins = new TwinRegistrar({
     ecs,
     state,
-    protect: (described) => embedWithResolver(described, s.embed, o.resolver),
+    protect: async (described) => {
+      const config = await twinEmbedConfig(
+        s.embed,
+        {
+          sourceArn: described.taskDefinition.taskDefinitionArn ?? '',
+          family: described.taskDefinition.family ?? '',
+          account: o.account,
+        },
+        o.tokenFor,
+      );
+      return embedWithResolver(described, config, o.resolver);
+    },
     mode: s.mode,
     exclusions: s.exclusions,
     claimMs: s.claimMs,

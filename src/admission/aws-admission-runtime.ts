@@ -2,14 +2,18 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AccountClients } from '../aws/assume-role.js';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
 import { createDefaultImageResolver } from '../images/default-resolver.js';
+import type { SigningKey } from '../policy/defender-token.js';
+import { loadSigningKeysFromSecret } from '../policy/signing-key.js';
 import type { EventOutcome } from './admission-controller.js';
 import { type AdmissionRuntime, createAdmissionRuntime } from './admission-runtime.js';
 import type { AdmissionSettings } from './settings.js';
 import type { SweepResult } from './sweep.js';
+import { type TokenFor, tokenMinter } from './twin-token.js';
 
 /** What the two Lambdas call: events go to the runtime of the account they come from. */
 export interface AwsAdmission {
@@ -26,14 +30,51 @@ const envelopeAccount = (raw: unknown): { account?: string; region?: string } =>
   };
 };
 
+/** What {@link createAwsAdmission} reaches outside the process with, replaceable in tests. */
+export interface AwsAdmissionDeps {
+  secretsClient?: SecretsManagerClient;
+  now?: () => number;
+}
+
+/**
+ * Loads the signing keys on first use and keeps them for the container's life (one
+ * GetSecretValue per cold start). A failed load is not kept: the next event tries again.
+ */
+export function cachedSigningKeys(load: () => Promise<SigningKey[]>): () => Promise<SigningKey[]> {
+  let keys: Promise<SigningKey[]> | undefined;
+  return () => {
+    keys ??= load().catch((error: unknown) => {
+      keys = undefined;
+      throw error;
+    });
+    return keys;
+  };
+}
+
 /**
  * The runtime as the Lambdas build it at cold start: real clients (ECS with more SDK attempts for
  * throttling, since RegisterTaskDefinition sustains about one call per second), the product's bus,
  * the registry look-up for containers without `entryPoint`, and Powertools' logger. With
  * ECS_ADMISSION_ACCOUNT_ID set, an event of a member account is handled with the member role's
- * credentials (src/aws/assume-role.ts), in the event's region.
+ * credentials (src/aws/assume-role.ts), in the event's region. Each twin gets a defender token
+ * minted for its own account (a member account's twins get the member account's) and family,
+ * signed with the key of ECS_ADMISSION_SIGNING_KEY_SECRET_ARN, read lazily once per cold start.
  */
-export function createAwsAdmission(settings: AdmissionSettings, logger: Logger): AwsAdmission {
+export function createAwsAdmission(
+  settings: AdmissionSettings,
+  logger: Logger,
+  deps: AwsAdmissionDeps = {},
+): AwsAdmission {
+  const secretId = settings.signingKeySecretArn;
+  const tokenFor: TokenFor | undefined =
+    secretId === undefined
+      ? undefined
+      : tokenMinter(
+          cachedSigningKeys(() =>
+            loadSigningKeysFromSecret(secretId, deps.secretsClient ?? new SecretsManagerClient({})),
+          ),
+          deps.now ?? Date.now,
+        );
   const dynamoClient = new DynamoDBClient({});
   const bus = new EventBridgeBus({ busName: settings.busName, client: new EventBridgeClient({}) });
   const resolver = createDefaultImageResolver();
@@ -47,6 +88,8 @@ export function createAwsAdmission(settings: AdmissionSettings, logger: Logger):
       log,
       resolver,
       ...(account ? { account } : {}),
+      ...(tokenFor ? { tokenFor } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
     });
   const own = build(new ECSClient({ maxAttempts: 6 }), settings.accounts?.ownAccount);
   const { accounts } = settings;

@@ -67,6 +67,11 @@ export const AdmissionEnvSchema = z.object({
   ECS_ADMISSION_POLICY_URL: z.string().optional(),
   /** Secrets Manager / SSM ARN of the defender token (injected via `secrets`, never in clear). */
   ECS_ADMISSION_TOKEN_SECRET_ARN: z.string().optional(),
+  /**
+   * Secrets Manager secret (ARN or name) of the policy service's signing key: each twin gets a
+   * token minted for its account and family. The token secret above, when set, takes precedence.
+   */
+  ECS_ADMISSION_SIGNING_KEY_SECRET_ARN: z.string().min(1).optional(),
   /** Opt-out tag as `key=value` (default `ecs-admission:skip=true`). */
   ECS_ADMISSION_SKIP_TAG: z
     .string()
@@ -97,6 +102,8 @@ export interface AdmissionSettings {
   sweepReserveMs: number;
   sweepMaxRegistrations: number;
   embed: EmbedConfig;
+  /** Signing key secret: twins get minted tokens unless `embed` names a token or token secret. */
+  signingKeySecretArn?: string | undefined;
   /** Cross-account handling; undefined when ECS_ADMISSION_ACCOUNT_ID is unset (one account). */
   accounts?: { ownAccount: string; memberRoleName: string; externalId: string } | undefined;
 }
@@ -142,6 +149,17 @@ export function loadAdmissionSettings(
       `embed configuration (ECS_ADMISSION_EMBED_CONFIG and ECS_ADMISSION_DEFENDER_IMAGE_*/POLICY_URL/TOKEN_SECRET_ARN/SKIP_TAG): ${(error as Error).message}`,
     );
   }
+  // A sidecar without a token gets 401 from the policy service: refuse to start rather than embed those.
+  if (
+    e.ECS_ADMISSION_MODE !== 'off' &&
+    embed.token === undefined &&
+    embed.tokenSecretArn === undefined &&
+    e.ECS_ADMISSION_SIGNING_KEY_SECRET_ARN === undefined
+  ) {
+    throw new SettingsError(
+      'ECS_ADMISSION_SIGNING_KEY_SECRET_ARN: required (the signing key that mints each sidecar its defender token), unless ECS_ADMISSION_TOKEN_SECRET_ARN names an account-wide token secret or ECS_ADMISSION_MODE is off',
+    );
+  }
   return {
     mode: e.ECS_ADMISSION_MODE,
     exclusions: {
@@ -158,6 +176,7 @@ export function loadAdmissionSettings(
     sweepReserveMs: e.ECS_ADMISSION_SWEEP_RESERVE_MS,
     sweepMaxRegistrations: e.ECS_ADMISSION_SWEEP_MAX_REGISTRATIONS,
     embed,
+    signingKeySecretArn: e.ECS_ADMISSION_SIGNING_KEY_SECRET_ARN,
     accounts: e.ECS_ADMISSION_ACCOUNT_ID
       ? {
           ownAccount: e.ECS_ADMISSION_ACCOUNT_ID,

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { EventOutcome } from '../admission/admission-controller.js';
 import { type AdmissionRuntime, createAdmissionRuntime } from '../admission/admission-runtime.js';
 import type { Exclusions, Mode } from '../admission/plan.js';
+import type { StructuredLog } from '../admission/decision-publisher.js';
 import type { AdmissionSettings } from '../admission/settings.js';
+import { type TokenFor, tokenMinter } from '../admission/twin-token.js';
 import { createAdmissionTables } from '../aws/admission-tables.js';
 import type { BusEntry, EventBus } from '../aws/event-bus.js';
 import type { EmbedConfig } from '../embed/config.js';
@@ -28,8 +31,15 @@ export interface AdmissionReplayOptions {
   maxDeliveries?: number;
   /** Called with each decision as it is published (the local stack prints them). */
   onDecision?: (decision: Decision) => void;
+  /** Where decisions are logged (redacted, as in Lambda); default: nowhere. */
+  log?: StructuredLog;
   /** Also put every bus entry (decisions, sweep summaries) here, e.g. the local stack's file bus. */
   forward?: EventBus;
+  /**
+   * Mints each twin's defender token (the local stack's `mintToken`, for tokens its policy API
+   * accepts). Default: a key made up for this replay, so twins carry tokens as in AWS.
+   */
+  tokenFor?: TokenFor;
   /** Skip the family index's first fill, so the scan fallback is what answers (bench). */
   claimMs?: number;
   now?: () => number;
@@ -118,14 +128,16 @@ export async function startAdmissionReplay(o: AdmissionReplayOptions): Promise<A
     sweepMaxRegistrations: 10_000,
     embed: o.embed ?? resolveEmbedConfig({}),
   };
+  const replayKey = randomBytes(32);
   const runtime = createAdmissionRuntime({
     settings,
     ecsClient,
     dynamoClient: dynamo.client,
     bus,
-    log: { info: () => undefined },
+    log: o.log ?? { info: () => undefined },
     resolver: o.resolver,
     ...(o.now ? { now: o.now } : {}),
+    tokenFor: o.tokenFor ?? tokenMinter(() => replayKey, o.now ?? Date.now),
     // Backoff is real time in AWS; locally it only slows replays down.
     sleep: async () => undefined,
   });

@@ -6,7 +6,9 @@ const env = {
   ECS_ADMISSION_STATE_TABLE: 'admission-state',
   ECS_ADMISSION_INDEX_TABLE: 'admission-index',
   ECS_ADMISSION_BUS_NAME: 'ecs-admission',
+  ECS_ADMISSION_SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:signing-key',
 };
+const { ECS_ADMISSION_SIGNING_KEY_SECRET_ARN: _key, ...withoutKey } = env;
 
 describe('Function: loadAdmissionSettings', () => {
   it('applies the documented defaults', () => {
@@ -96,6 +98,12 @@ describe('Function: loadAdmissionSettings', () => {
       env: { ...env, ECS_ADMISSION_EMBED_CONFIG: '{' },
       variable: 'ECS_ADMISSION_EMBED_CONFIG',
     },
+    { name: 'no token source', env: withoutKey, variable: 'ECS_ADMISSION_SIGNING_KEY_SECRET_ARN' },
+    {
+      name: 'no token source (names the alternative)',
+      env: { ...withoutKey, ECS_ADMISSION_MODE: 'enforce' },
+      variable: 'ECS_ADMISSION_TOKEN_SECRET_ARN',
+    },
     {
       name: 'unknown embed key',
       env: { ...env, ECS_ADMISSION_EMBED_CONFIG: '{"sidecarNmae":"x"}' },
@@ -116,6 +124,37 @@ describe('Function: loadAdmissionSettings', () => {
     // Assess
     expect(error).toBeInstanceOf(SettingsError);
     expect((error as Error).message).toContain(variable);
+  });
+
+  it('reads the signing key secret that mints each twin its token', () => {
+    // Act
+    const s = loadAdmissionSettings(env);
+
+    // Assess
+    expect(s.signingKeySecretArn).toBe(env.ECS_ADMISSION_SIGNING_KEY_SECRET_ARN);
+    expect(s.embed.token).toBeUndefined();
+  });
+
+  const tokenSources: { name: string; env: Record<string, string> }[] = [
+    {
+      name: 'an account-wide token secret',
+      env: {
+        ...withoutKey,
+        ECS_ADMISSION_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:defender',
+      },
+    },
+    {
+      name: 'a literal token in the embed configuration',
+      env: { ...withoutKey, ECS_ADMISSION_EMBED_CONFIG: '{"token":"t"}' },
+    },
+    { name: 'mode off', env: { ...withoutKey, ECS_ADMISSION_MODE: 'off' } },
+  ];
+  it.each(tokenSources)('starts without a signing key given $name', ({ env: e }) => {
+    // Act
+    const s = loadAdmissionSettings(e);
+
+    // Assess
+    expect(s.signingKeySecretArn).toBeUndefined();
   });
 
   it('never echoes the token secret ARN value in errors', () => {

@@ -1,13 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionTables } from '../../src/aws/admission-tables.js';
 import { loadAccount } from '../../src/local/ecs-simulator/account-file.js';
 import { type EcsSimulator, startEcsSimulator } from '../../src/local/ecs-simulator/ecs-simulator.js';
 import { type LocalDynamo, startLocalDynamo } from '../../src/local/local-dynamo.js';
-import { account, fargate, tdArn } from '../admission/support/fixtures.js';
+import { verifyDefenderToken } from '../../src/policy/defender-token.js';
+import { ACCOUNT, account, fargate, tdArn } from '../admission/support/fixtures.js';
+import { type FakeAwsJson, startFakeAwsJson } from '../stack/fake-aws-json.js';
+
+const SIGNING_KEY = 's'.repeat(64);
 
 /** A stand-in for EventBridge's PutEvents (JSON 1.1), recording what the Lambda puts. */
 async function startFakeEventBridge(): Promise<{
@@ -38,6 +42,7 @@ describe('Lambda handlers: functions/admission.ts and functions/reconcile.ts', (
   let sim: EcsSimulator;
   let dynamo: LocalDynamo;
   let bus: Awaited<ReturnType<typeof startFakeEventBridge>>;
+  let secrets: FakeAwsJson;
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -53,6 +58,9 @@ describe('Lambda handlers: functions/admission.ts and functions/reconcile.ts', (
     dynamo = await startLocalDynamo();
     await createAdmissionTables(dynamo.client, { stateTable: 'fn-state', indexTable: 'fn-index' });
     bus = await startFakeEventBridge();
+    secrets = await startFakeAwsJson({
+      'secretsmanager.GetSecretValue': (body) => ({ ARN: body.SecretId, SecretString: SIGNING_KEY }),
+    });
     const role = sim.identity('ecs-admission');
     // The unchanged handlers reach the local services through the SDK's endpoint variables.
     Object.assign(process.env, {
@@ -62,6 +70,9 @@ describe('Lambda handlers: functions/admission.ts and functions/reconcile.ts', (
       AWS_ENDPOINT_URL_ECS: sim.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      ECS_ADMISSION_SIGNING_KEY_SECRET_ARN:
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:signing-key',
       ECS_ADMISSION_MODE: 'enforce',
       ECS_ADMISSION_STATE_TABLE: 'fn-state',
       ECS_ADMISSION_INDEX_TABLE: 'fn-index',
@@ -74,6 +85,7 @@ describe('Lambda handlers: functions/admission.ts and functions/reconcile.ts', (
     process.env = saved;
     await sim.close();
     await dynamo.close();
+    await secrets.stop();
     await new Promise<void>((resolve) => bus.server.close(() => resolve()));
   });
 
@@ -96,6 +108,26 @@ describe('Lambda handlers: functions/admission.ts and functions/reconcile.ts', (
       outcome: 'protected',
       mode: 'enforce',
     });
+  });
+
+  it('gives the twin’s sidecar a token for its account and family, signed with the key read once', async () => {
+    // Prepare
+    const user = sim.client();
+
+    // Act
+    const twin = await user.send(new DescribeTaskDefinitionCommand({ taskDefinition: tdArn('web', 2) }));
+    user.destroy();
+
+    // Assess
+    const sidecar = twin.taskDefinition?.containerDefinitions?.find(
+      (c) => c.name === 'ecs-admission-defender',
+    );
+    const token = sidecar?.environment?.find((e) => e.name === 'ECS_ADMISSION_TOKEN')?.value ?? '';
+    expect(verifyDefenderToken(token, SIGNING_KEY, { family: 'web' }).account).toBe(ACCOUNT);
+    expect(secrets.calls.map((c) => [c.target, c.body.SecretId])).toEqual([
+      ['secretsmanager.GetSecretValue', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:signing-key'],
+    ]);
+    expect(bus.entries.map((e) => e.Detail).join()).not.toContain(token);
   });
 
   it('skips its own follow-up events without calling ECS', async () => {
