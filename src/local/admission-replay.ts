@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EventOutcome } from '../admission/admission-controller.js';
 import { type AdmissionRuntime, createAdmissionRuntime } from '../admission/admission-runtime.js';
-import type { Exclusions, Mode } from '../admission/plan.js';
 import type { StructuredLog } from '../admission/decision-publisher.js';
+import type { Exclusions, Mode } from '../admission/plan.js';
 import type { AdmissionSettings } from '../admission/settings.js';
 import { type TokenFor, tokenMinter } from '../admission/twin-token.js';
 import { createAdmissionTables } from '../aws/admission-tables.js';
