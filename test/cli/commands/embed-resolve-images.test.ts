@@ -4,20 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { type LocalRegistry, pushImage, startRegistry } from '../../images/support/local-registry.js';
-
-function capture() {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  return { out: () => stdout, err: () => stderr };
-}
+import { captureOutput } from '../capture-cli.js';
 
 describe('Function: run (ecs-admission embed, image look-up)', () => {
   let registry: LocalRegistry;
@@ -53,7 +40,7 @@ describe('Function: run (ecs-admission embed, image look-up)', () => {
 
   it("reads the image's ENTRYPOINT and CMD by default and records the digest", async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
     const report = join(dir, 'decision.json');
 
     // Act
@@ -76,7 +63,7 @@ describe('Function: run (ecs-admission embed, image look-up)', () => {
 
   it('pins the image with --pin-digests', async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(['embed', taskFile, '--pin-digests', '--quiet']);
@@ -91,7 +78,7 @@ describe('Function: run (ecs-admission embed, image look-up)', () => {
 
   it('contacts no registry with --no-resolve-images, and cannot protect the container then', async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(['embed', taskFile, '--no-resolve-images']);
@@ -104,7 +91,7 @@ describe('Function: run (ecs-admission embed, image look-up)', () => {
 
   it("exits 3 with the registry's reason when the image cannot be read", async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
     const missing = join(dir, 'missing.json');
     writeFileSync(
       missing,

@@ -1,20 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { type LocalRegistry, pushImage, startRegistry } from '../../images/support/local-registry.js';
-
-function capture() {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  return { out: () => stdout, err: () => stderr };
-}
+import { captureOutput } from '../capture-cli.js';
 
 describe('Function: run (ecs-admission image-config)', () => {
   let registry: LocalRegistry;
@@ -43,7 +30,7 @@ describe('Function: run (ecs-admission image-config)', () => {
 
   it('prints the configuration found for the platform asked, as JSON', async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(['image-config', `${registry.host}/tools/multi:v2`, '--platform', 'linux/arm64']);
@@ -62,7 +49,7 @@ describe('Function: run (ecs-admission image-config)', () => {
 
   it('looks Docker Hub names up through a mirror', async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(['image-config', 'redis:7', '--registry-mirror', `docker.io=${registry.host}`]);
@@ -77,7 +64,7 @@ describe('Function: run (ecs-admission image-config)', () => {
 
   it('exits 3 with the registry reason when the image cannot be read', async () => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(['image-config', `${registry.host}/tools/multi:nope`]);
@@ -96,7 +83,7 @@ describe('Function: run (ecs-admission image-config)', () => {
     [['image-config', 'nginx', '--bogus'], "Unknown option '--bogus'"],
   ])('rejects %j with a usage error', async (argv, message) => {
     // Prepare
-    const io = capture();
+    const io = captureOutput();
 
     // Act
     const code = await main(argv);

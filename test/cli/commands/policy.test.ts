@@ -11,6 +11,7 @@ import { CliError } from '../../../src/cli/exit-codes.js';
 import { type LocalStack, startLocalStack } from '../../../src/local/local-stack.js';
 import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
 import { parseRulesText } from '../../../src/policy/rules-schema.js';
+import { captureOutput } from '../capture-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'policy-cli-'));
 let stack: LocalStack;
@@ -31,20 +32,13 @@ afterEach(() => {
 async function capture(
   fn: () => Promise<number>,
 ): Promise<{ code: number | string; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
+  const io = captureOutput();
   try {
-    return { code: await fn(), out, err };
+    return { code: await fn(), out: io.out(), err: io.err() };
   } catch (error) {
-    if (error instanceof CliError) return { code: `CliError ${error.exitCode}: ${error.message}`, out, err };
+    if (error instanceof CliError) {
+      return { code: `CliError ${error.exitCode}: ${error.message}`, out: io.out(), err: io.err() };
+    }
     throw error;
   } finally {
     vi.restoreAllMocks();
