@@ -16,14 +16,19 @@ import { chooseWrapTargets } from './wrap-targets.js';
 export function imagesNeedingConfig(
   request: RegisterTaskDefinitionRequest,
   config: EmbedConfig,
-): { container: string; image: string }[] {
+): { container: string; image: string; credentialsParameter?: string }[] {
   const plan = decideEmbed(request, {}, config);
   if (plan.kind !== 'embed') return [];
   const { wrap } = chooseWrapTargets(plan.original, config);
-  const out: { container: string; image: string }[] = [];
+  const out: { container: string; image: string; credentialsParameter?: string }[] = [];
   plan.original.containerDefinitions.forEach((c, i) => {
     if (wrap.has(i) && needsImageConfig(c) && c.name !== undefined && c.image !== undefined) {
-      out.push({ container: c.name, image: c.image });
+      const credentialsParameter = c.repositoryCredentials?.credentialsParameter;
+      out.push({
+        container: c.name,
+        image: c.image,
+        ...(credentialsParameter ? { credentialsParameter } : {}),
+      });
     }
   });
   return out;
@@ -55,10 +60,12 @@ export async function embedWithResolver(
   const configs = new Map<string, ImageConfig>();
   const pending = new Map<string, Promise<ImageConfig>>();
   await Promise.all(
-    needed.map(async ({ container, image }) => {
+    needed.map(async ({ container, image, credentialsParameter }) => {
+      // Each image once; two containers naming one image with different credentials are rare enough
+      // that the first container's credentials serve both (ECS reads one secret per container).
       let lookup = pending.get(image);
       if (lookup === undefined) {
-        lookup = resolver(image, platform);
+        lookup = resolver(image, platform, { credentialsParameter });
         pending.set(image, lookup);
       }
       try {

@@ -28,8 +28,18 @@ export const PlatformSchema = z.object({
 });
 export type Platform = z.infer<typeof PlatformSchema>;
 
+/** What a look-up may need beyond the image name: the container's private-registry credentials. */
+export interface ImageLookupOptions {
+  /** `repositoryCredentials.credentialsParameter` of the container (a Secrets Manager ARN). */
+  credentialsParameter?: string | undefined;
+}
+
 /**
  * Looks an image's configuration up (the registry look-up lives in `src/images`). Rejects with an
  * error whose message is fit to show a user (the registry's reason) when the config cannot be read.
  */
-export type ImageConfigResolver = (image: string, platform: Platform) => Promise<ImageConfig>;
+export type ImageConfigResolver = (
+  image: string,
+  platform: Platform,
+  options?: ImageLookupOptions,
+) => Promise<ImageConfig>;

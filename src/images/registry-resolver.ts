@@ -152,8 +152,8 @@ export class RegistryImageResolver {
   }
 
   /** The resolver in the shape the embed transform takes. */
-  readonly resolveConfig: ImageConfigResolver = async (image, platform) =>
-    (await this.resolve(image, platform)).config;
+  readonly resolveConfig: ImageConfigResolver = async (image, platform, options) =>
+    (await this.resolve(image, platform, { credentialsParameter: options?.credentialsParameter })).config;
 
   /**
    * A resolver for one task definition's containers: each image is looked up with its container's

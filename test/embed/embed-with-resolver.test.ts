@@ -44,6 +44,28 @@ describe('Function: imagesNeedingConfig', () => {
 });
 
 describe('Function: embedWithResolver', () => {
+  it("passes each container's repositoryCredentials secret to the look-up", async () => {
+    // Prepare
+    const secret = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:registry-AbCdEf';
+    const resolver = vi.fn<ImageConfigResolver>(async () => redis);
+    const task = fargateTask({ executionRoleArn: 'arn:aws:iam::111122223333:role/exec' }, [
+      {
+        name: 'private',
+        image: 'registry.example.com/team/app:1',
+        repositoryCredentials: { credentialsParameter: secret },
+      },
+    ]);
+    // Act
+    const result = await embedWithResolver(task, config, resolver);
+    // Assess
+    expect(result.decision.outcome).toBe('protected');
+    expect(resolver).toHaveBeenCalledWith(
+      'registry.example.com/team/app:1',
+      { os: 'linux', architecture: 'amd64' },
+      { credentialsParameter: secret },
+    );
+  });
+
   it('looks each needed image up once, for the task platform', async () => {
     // Prepare
     const resolver = vi.fn<ImageConfigResolver>(async () => redis);
@@ -56,7 +78,11 @@ describe('Function: embedWithResolver', () => {
     const result = await embedWithResolver(task, config, resolver);
     // Assess
     expect(resolver).toHaveBeenCalledTimes(1);
-    expect(resolver).toHaveBeenCalledWith('redis:7', { os: 'linux', architecture: 'arm64' });
+    expect(resolver).toHaveBeenCalledWith(
+      'redis:7',
+      { os: 'linux', architecture: 'arm64' },
+      { credentialsParameter: undefined },
+    );
     expect(result.decision.outcome).toBe('protected');
     expect(result.output?.containerDefinitions[1]?.entryPoint).toEqual([
       '/ecs-admission/bin/launcher',
