@@ -18,6 +18,7 @@ describe('Function: resolveEmbedConfig', () => {
       excludeContainers: [],
       pinDigests: false,
       resolveImages: true,
+      waas: { enabled: false },
     });
   });
 
@@ -46,6 +47,15 @@ describe('Function: resolveEmbedConfig', () => {
       /set by the transform/,
     ],
     [{ skipTag: { key: 'k' } }, 'skipTag.value', /required/],
+    [{ waas: { enabled: true } }, 'waas.exposedPort', /required when WAAS is enabled/],
+    [
+      { waas: { enabled: true, exposedPort: 80, appPort: 80 } },
+      'waas.exposedPort',
+      /must differ from appPort/,
+    ],
+    [{ waas: { exposedPort: 70000 } }, 'waas.exposedPort', /./],
+    [{ waas: { enabled: true, exposedPort: 8080, port: 80 } }, 'waas.port', /unknown field/],
+    [{ waas: { enabled: true, exposedPort: 8080, container: 'a b' } }, 'waas.container', /pattern/],
   ])('rejects %j naming %s', (partial, path, message) => {
     // Act
     let error: unknown;
