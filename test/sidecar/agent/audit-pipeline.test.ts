@@ -1,23 +1,22 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningAgent, startAgent } from '../../../sidecar/agent/agent.js';
+import { describe, expect, it } from 'vitest';
+import { startAgent } from '../../../sidecar/agent/agent.js';
 import { FakePolicyServer } from './fake-policy-server.js';
-import { audit, policy, tempLayout, testSettings, waitFor } from './helpers.js';
+import {
+  audit,
+  policy,
+  startPolicyServer,
+  tempLayout,
+  testSettings,
+  useAgentFixture,
+  waitFor,
+} from './helpers.js';
 
-let server: FakePolicyServer | undefined;
-let agent: RunningAgent | undefined;
-
-afterEach(async () => {
-  await agent?.stop({ drainMs: 0 });
-  await server?.stop();
-  agent = undefined;
-  server = undefined;
-});
+const ctx = useAgentFixture();
 
 async function setup() {
-  server = await new FakePolicyServer().start();
-  server.policies = { app: policy('v1'), worker: policy('v1') };
+  await startPolicyServer(ctx, { app: policy('v1'), worker: policy('v1') });
   return tempLayout();
 }
 
@@ -31,22 +30,22 @@ describe('Function: startAgent (audits)', () => {
   it('creates world-writable audit files and ships their lines in batches of at most 100', async () => {
     // Prepare
     const layout = await setup();
-    agent = await startAgent(testSettings(layout, server!.url, { flushMs: 200 }));
-    await agent.ready;
+    ctx.agent = await startAgent(testSettings(layout, ctx.server!.url, { flushMs: 200 }));
+    await ctx.agent.ready;
 
     // Act
     const mode = (await stat(join(layout.audit, 'app.ndjson'))).mode & 0o777;
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 250));
     await appendFile(join(layout.audit, 'worker.ndjson'), lines(0, 10, 'worker'));
-    await waitFor(() => server!.audits.length >= 260, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 260, 10_000, 'audits');
 
     // Assess
     expect(mode).toBe(0o666);
-    expect(server!.log.auditPosts.every((p) => p.audits.length <= 100)).toBe(true);
-    expect(server!.log.auditPosts.every((p) => p.auth === 'Bearer test-token')).toBe(true);
-    const app = server!.audits.filter((a) => a.container === 'app');
+    expect(ctx.server!.log.auditPosts.every((p) => p.audits.length <= 100)).toBe(true);
+    expect(ctx.server!.log.auditPosts.every((p) => p.auth === 'Bearer test-token')).toBe(true);
+    const app = ctx.server!.audits.filter((a) => a.container === 'app');
     expect(messageNumbers(app)).toEqual(Array.from({ length: 250 }, (_, i) => i));
-    expect(server!.audits.filter((a) => a.container === 'worker')).toHaveLength(10);
+    expect(ctx.server!.audits.filter((a) => a.container === 'worker')).toHaveLength(10);
   });
 
   it('keeps each request body within the byte limit', async () => {
@@ -54,88 +53,91 @@ describe('Function: startAgent (audits)', () => {
     const layout = await setup();
     const bodies: number[] = [];
     const realFetch = fetch;
-    agent = await startAgent(testSettings(layout, server!.url, { batchMaxBytes: 2048, flushMs: 200 }), {
-      fetch: async (input, init) => {
-        if (typeof init?.body === 'string') bodies.push(Buffer.byteLength(init.body));
-        return realFetch(input, init);
+    ctx.agent = await startAgent(
+      testSettings(layout, ctx.server!.url, { batchMaxBytes: 2048, flushMs: 200 }),
+      {
+        fetch: async (input, init) => {
+          if (typeof init?.body === 'string') bodies.push(Buffer.byteLength(init.body));
+          return realFetch(input, init);
+        },
       },
-    });
+    );
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 60));
-    await waitFor(() => server!.audits.length >= 60, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 60, 10_000, 'audits');
 
     // Assess
     expect(bodies.length).toBeGreaterThan(5);
     expect(Math.max(...bodies)).toBeLessThanOrEqual(2048);
-    expect(messageNumbers(server!.audits)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(messageNumbers(ctx.server!.audits)).toEqual(Array.from({ length: 60 }, (_, i) => i));
   });
 
   it('skips lines that are not audits and counts them', async () => {
     // Prepare
     const layout = await setup();
-    agent = await startAgent(testSettings(layout, server!.url));
+    ctx.agent = await startAgent(testSettings(layout, ctx.server!.url));
 
     // Act
     await appendFile(
       join(layout.audit, 'app.ndjson'),
       `${lines(0, 1)}not json\n{"kind":"process"}\n${lines(1, 2)}`,
     );
-    await waitFor(() => server!.audits.length >= 2, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 2, 10_000, 'audits');
 
     // Assess
-    expect(messageNumbers(server!.audits)).toEqual([0, 1]);
-    expect(agent.status().tailer.invalid).toBe(2);
+    expect(messageNumbers(ctx.server!.audits)).toEqual([0, 1]);
+    expect(ctx.agent.status().tailer.invalid).toBe(2);
   });
 
   it('does not ship a line until its newline is written', async () => {
     // Prepare
     const layout = await setup();
-    agent = await startAgent(testSettings(layout, server!.url));
+    ctx.agent = await startAgent(testSettings(layout, ctx.server!.url));
     const line = JSON.stringify(audit(7));
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), line.slice(0, 40));
     await new Promise((r) => setTimeout(r, 200));
-    const early = server!.audits.length;
+    const early = ctx.server!.audits.length;
     await appendFile(join(layout.audit, 'app.ndjson'), `${line.slice(40)}\n`);
-    await waitFor(() => server!.audits.length >= 1, 5000, 'audit');
+    await waitFor(() => ctx.server!.audits.length >= 1, 5000, 'audit');
 
     // Assess
     expect(early).toBe(0);
-    expect(messageNumbers(server!.audits)).toEqual([7]);
+    expect(messageNumbers(ctx.server!.audits)).toEqual([7]);
   });
 
   it('retries with backoff while the service fails, then delivers everything once', async () => {
     // Prepare
     const layout = await setup();
-    server!.failNextAudits = 4;
-    agent = await startAgent(testSettings(layout, server!.url));
+    ctx.server!.failNextAudits = 4;
+    ctx.agent = await startAgent(testSettings(layout, ctx.server!.url));
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 30));
-    await waitFor(() => server!.audits.length >= 30, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 30, 10_000, 'audits');
 
     // Assess
-    expect(agent.status().shipper.retries).toBe(4);
-    expect(messageNumbers(server!.audits)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(ctx.agent.status().shipper.retries).toBe(4);
+    expect(messageNumbers(ctx.server!.audits)).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 
   it('resends only the entries the service reports as failed', async () => {
     // Prepare
     const layout = await setup();
-    server!.auditFailedIndexes = [1, 3];
-    agent = await startAgent(testSettings(layout, server!.url, { flushMs: 300 }));
+    ctx.server!.auditFailedIndexes = [1, 3];
+    ctx.agent = await startAgent(testSettings(layout, ctx.server!.url, { flushMs: 300 }));
     await new Promise((r) => setTimeout(r, 100));
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 5));
-    await waitFor(() => server!.audits.length >= 5, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 5, 10_000, 'audits');
     await new Promise((r) => setTimeout(r, 200));
 
     // Assess
-    expect(messageNumbers(server!.audits).sort()).toEqual([0, 1, 2, 3, 4]);
-    expect(server!.log.auditPosts[1]?.audits).toHaveLength(2);
+    expect(messageNumbers(ctx.server!.audits).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(ctx.server!.log.auditPosts[1]?.audits).toHaveLength(2);
   });
 
   it('adds cluster, task, revision and region from the task metadata endpoint', async () => {
@@ -156,17 +158,17 @@ describe('Function: startAgent (audits)', () => {
     });
     await new Promise<void>((r) => meta.listen(0, '127.0.0.1', r));
     const port = (meta.address() as { port: number }).port;
-    agent = await startAgent(
-      testSettings(layout, server!.url, { metadataUri: `http://127.0.0.1:${port}/v4/abc` }),
+    ctx.agent = await startAgent(
+      testSettings(layout, ctx.server!.url, { metadataUri: `http://127.0.0.1:${port}/v4/abc` }),
     );
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 2));
-    await waitFor(() => server!.audits.length >= 2, 10_000, 'audits');
+    await waitFor(() => ctx.server!.audits.length >= 2, 10_000, 'audits');
     meta.close();
 
     // Assess
-    expect(server!.audits[0]).toMatchObject({
+    expect(ctx.server!.audits[0]).toMatchObject({
       cluster: 'prod',
       task: 'arn:aws:ecs:eu-west-1:111122223333:task/prod/0123456789abcdef',
       revision: 7,
@@ -179,47 +181,47 @@ describe('Function: startAgent (audits)', () => {
   it('loses nothing across an outage and an agent restart', async () => {
     // Prepare
     const layout = await setup();
-    const port = server!.port;
-    await server!.stop();
+    const port = ctx.server!.port;
+    await ctx.server!.stop();
     const settings = testSettings(layout, `http://127.0.0.1:${port}`);
-    agent = await startAgent(settings);
+    ctx.agent = await startAgent(settings);
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 50));
-    await waitFor(() => (agent?.status().tailer.lines ?? 0) >= 50, 5000, 'buffered');
+    await waitFor(() => (ctx.agent?.status().tailer.lines ?? 0) >= 50, 5000, 'buffered');
 
     // Act: the agent stops during the outage, more audits arrive, a new agent starts once the service is back
-    const stopped = await agent.stop({ drainMs: 0 });
-    agent = undefined;
+    const stopped = await ctx.agent.stop({ drainMs: 0 });
+    ctx.agent = undefined;
     await appendFile(join(layout.audit, 'app.ndjson'), lines(50, 80));
     const offsets = JSON.parse(await readFile(join(layout.root, 'state/offsets.json'), 'utf8')) as Record<
       string,
       { offset: number }
     >;
-    server = new FakePolicyServer();
-    server.policies = { app: policy('v1'), worker: policy('v1') };
-    await server.start(port);
-    agent = await startAgent(settings);
-    await waitFor(() => server!.audits.length >= 80, 10_000, 'all audits');
+    ctx.server = new FakePolicyServer();
+    ctx.server.policies = { app: policy('v1'), worker: policy('v1') };
+    await ctx.server.start(port);
+    ctx.agent = await startAgent(settings);
+    await waitFor(() => ctx.server!.audits.length >= 80, 10_000, 'all audits');
     await new Promise((r) => setTimeout(r, 200));
 
     // Assess
     expect(stopped.buffer.pendingBytes).toBeGreaterThan(0);
     expect(offsets.app?.offset).toBeGreaterThan(0);
-    expect(messageNumbers(server.audits)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    expect(messageNumbers(ctx.server.audits)).toEqual(Array.from({ length: 80 }, (_, i) => i));
   });
 
   it('drops audits only beyond the buffer bound, and counts and reports every drop', async () => {
     // Prepare
     const layout = await setup();
-    const port = server!.port;
-    await server!.stop();
+    const port = ctx.server!.port;
+    await ctx.server!.stop();
     const settings = testSettings(layout, `http://127.0.0.1:${port}`, { bufferMaxBytes: 8192 });
     const lineBytes = Buffer.byteLength(lines(0, 1));
     const fits = Math.floor(8192 / lineBytes);
-    agent = await startAgent(settings);
+    ctx.agent = await startAgent(settings);
 
     // Act
     await appendFile(join(layout.audit, 'app.ndjson'), lines(0, 100));
-    await waitFor(() => (agent?.status().buffer.dropped ?? 0) > 0, 5000, 'drops');
+    await waitFor(() => (ctx.agent?.status().buffer.dropped ?? 0) > 0, 5000, 'drops');
     await waitFor(
       async () => {
         try {
@@ -233,16 +235,16 @@ describe('Function: startAgent (audits)', () => {
       7000,
       'status file',
     );
-    server = new FakePolicyServer();
-    server.policies = { app: policy('v1'), worker: policy('v1') };
-    await server.start(port);
-    await waitFor(() => server!.audits.length >= fits, 10_000, 'kept audits');
+    ctx.server = new FakePolicyServer();
+    ctx.server.policies = { app: policy('v1'), worker: policy('v1') };
+    await ctx.server.start(port);
+    await waitFor(() => ctx.server!.audits.length >= fits, 10_000, 'kept audits');
     await new Promise((r) => setTimeout(r, 200));
-    const status = agent.status();
+    const status = ctx.agent.status();
 
     // Assess
-    expect(server.audits).toHaveLength(fits);
-    expect(messageNumbers(server.audits)).toEqual(Array.from({ length: fits }, (_, i) => i));
+    expect(ctx.server.audits).toHaveLength(fits);
+    expect(messageNumbers(ctx.server.audits)).toEqual(Array.from({ length: fits }, (_, i) => i));
     expect(status.buffer.dropped).toBe(100 - fits);
     expect(status.tailer.dropped).toBe(100 - fits);
   });

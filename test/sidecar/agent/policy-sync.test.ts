@@ -1,24 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningAgent, startAgent } from '../../../sidecar/agent/agent.js';
+import { describe, expect, it } from 'vitest';
+import { startAgent } from '../../../sidecar/agent/agent.js';
 import { CompiledPolicySchema } from '../../../src/policy/compiled-policy.js';
 import { FakePolicyServer } from './fake-policy-server.js';
-import { policy, tempLayout, testSettings, waitFor } from './helpers.js';
+import { policy, startPolicyServer, tempLayout, testSettings, useAgentFixture, waitFor } from './helpers.js';
 
-let server: FakePolicyServer | undefined;
-let agent: RunningAgent | undefined;
-
-afterEach(async () => {
-  await agent?.stop({ drainMs: 0 });
-  await server?.stop();
-  agent = undefined;
-  server = undefined;
-});
+const ctx = useAgentFixture();
 
 async function setup() {
-  server = await new FakePolicyServer().start();
-  server.policies = { app: policy('v1'), worker: policy('v1', ['curl']) };
+  const server = await startPolicyServer(ctx, { app: policy('v1'), worker: policy('v1', ['curl']) });
   const layout = await tempLayout();
   return { layout, settings: testSettings(layout, server.url) };
 }
@@ -29,8 +20,8 @@ describe('Function: startAgent (policy sync)', () => {
     const { layout, settings } = await setup();
 
     // Act
-    agent = await startAgent(settings);
-    const ready = await agent.ready;
+    ctx.agent = await startAgent(settings);
+    const ready = await ctx.agent.ready;
 
     // Assess
     expect(ready).toBe(true);
@@ -48,7 +39,7 @@ describe('Function: startAgent (policy sync)', () => {
     expect(app.processes).toEqual({ effect: 'prevent', deny: ['mkdir'] });
     expect(worker.processes).toEqual({ effect: 'prevent', deny: ['curl'] });
     await expect(stat(join(layout.root, 'ready'))).resolves.toBeTruthy();
-    expect(server?.log.policyGets.slice(0, 2)).toEqual([
+    expect(ctx.server?.log.policyGets.slice(0, 2)).toEqual([
       { container: 'app', image: 'example/app:1', ifNoneMatch: undefined, auth: 'Bearer test-token' },
       { container: 'worker', image: 'example/worker:2', ifNoneMatch: undefined, auth: 'Bearer test-token' },
     ]);
@@ -57,34 +48,34 @@ describe('Function: startAgent (policy sync)', () => {
   it('does not write the ready file until the service has answered for every container', async () => {
     // Prepare
     const { layout, settings } = await setup();
-    server!.failNextPolicies = 3;
+    ctx.server!.failNextPolicies = 3;
 
     // Act
-    agent = await startAgent(settings);
-    await waitFor(() => (server?.log.policyGets.length ?? 0) >= 2, 5000, 'first attempts');
+    ctx.agent = await startAgent(settings);
+    await waitFor(() => (ctx.server?.log.policyGets.length ?? 0) >= 2, 5000, 'first attempts');
     const readyEarly = await stat(join(layout.root, 'ready')).then(
       () => true,
       () => false,
     );
-    const ready = await agent.ready;
+    const ready = await ctx.agent.ready;
 
     // Assess
     expect(readyEarly).toBe(false);
     expect(ready).toBe(true);
-    expect(agent.status().policy.failures).toBe(3);
+    expect(ctx.agent.status().policy.failures).toBe(3);
   });
 
   it('polls with If-None-Match and rewrites the file only when the policy changes', async () => {
     // Prepare
     const { layout, settings } = await setup();
-    agent = await startAgent(settings);
-    await agent.ready;
+    ctx.agent = await startAgent(settings);
+    await ctx.agent.ready;
     const before = await stat(join(layout.root, 'policy/app.json'));
 
     // Act
-    await waitFor(() => (agent?.status().policy.notModified ?? 0) >= 4, 5000, '304 answers');
+    await waitFor(() => (ctx.agent?.status().policy.notModified ?? 0) >= 4, 5000, '304 answers');
     const unchanged = await stat(join(layout.root, 'policy/app.json'));
-    server!.policies.app = policy('v2', ['mkdir', 'wget']);
+    ctx.server!.policies.app = policy('v2', ['mkdir', 'wget']);
     await waitFor(
       async () => (await readFile(join(layout.root, 'policy/app.json'), 'utf8')).includes('"v2"'),
       5000,
@@ -93,7 +84,7 @@ describe('Function: startAgent (policy sync)', () => {
 
     // Assess
     expect(unchanged.ino).toBe(before.ino);
-    const conditional = server!.log.policyGets.filter((g) => g.ifNoneMatch !== undefined);
+    const conditional = ctx.server!.log.policyGets.filter((g) => g.ifNoneMatch !== undefined);
     expect(conditional.length).toBeGreaterThanOrEqual(4);
     const files = await readdir(join(layout.root, 'policy'));
     expect(files.sort()).toEqual(['app.json', 'worker.json']);
@@ -102,19 +93,19 @@ describe('Function: startAgent (policy sync)', () => {
   it('keeps the last known good policy while the service is unreachable, then catches up', async () => {
     // Prepare
     const { layout, settings } = await setup();
-    agent = await startAgent(settings);
-    await agent.ready;
-    const port = server!.port;
+    ctx.agent = await startAgent(settings);
+    await ctx.agent.ready;
+    const port = ctx.server!.port;
     const good = await readFile(join(layout.root, 'policy/app.json'), 'utf8');
 
     // Act
-    await server!.stop();
-    await waitFor(() => (agent?.status().policy.failures ?? 0) >= 3, 5000, 'failed polls');
+    await ctx.server!.stop();
+    await waitFor(() => (ctx.agent?.status().policy.failures ?? 0) >= 3, 5000, 'failed polls');
     const during = await readFile(join(layout.root, 'policy/app.json'), 'utf8');
-    const policies = server!.policies;
-    server = new FakePolicyServer();
-    server.policies = { ...policies, app: policy('v3') };
-    await server.start(port);
+    const policies = ctx.server!.policies;
+    ctx.server = new FakePolicyServer();
+    ctx.server.policies = { ...policies, app: policy('v3') };
+    await ctx.server.start(port);
     await waitFor(
       async () => (await readFile(join(layout.root, 'policy/app.json'), 'utf8')).includes('"v3"'),
       5000,
@@ -123,15 +114,15 @@ describe('Function: startAgent (policy sync)', () => {
 
     // Assess
     expect(during).toBe(good);
-    expect(agent.status().policy.lastError).toMatch(/unreachable/);
+    expect(ctx.agent.status().policy.lastError).toMatch(/unreachable/);
     await expect(stat(join(layout.root, 'ready'))).resolves.toBeTruthy();
   });
 
   it('leaves a valid policy file at every instant while it is replaced', async () => {
     // Prepare
     const { layout, settings } = await setup();
-    agent = await startAgent(settings);
-    await agent.ready;
+    ctx.agent = await startAgent(settings);
+    await ctx.agent.ready;
     const path = join(layout.root, 'policy/app.json');
     let reads = 0;
 
@@ -139,7 +130,7 @@ describe('Function: startAgent (policy sync)', () => {
     const deadline = Date.now() + 700;
     let v = 0;
     while (Date.now() < deadline) {
-      server!.policies.app = policy(
+      ctx.server!.policies.app = policy(
         `v${v++}`,
         Array.from({ length: 200 }, (_, i) => `/bin/p${v}-${i}`),
       );
@@ -148,8 +139,8 @@ describe('Function: startAgent (policy sync)', () => {
       reads++;
     }
 
-    const fetchedDuring = (await agent.stop({ drainMs: 0 })).policy.fetched;
-    agent = undefined;
+    const fetchedDuring = (await ctx.agent.stop({ drainMs: 0 })).policy.fetched;
+    ctx.agent = undefined;
 
     // Assess
     expect(reads).toBeGreaterThan(10);
