@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TokenFor } from '../admission/twin-token.js';
 import type { EventBus } from '../aws/event-bus.js';
 import { parseAccountText } from '../cli/commands/simulate.js';
-import type { EmbedConfig } from '../embed/config.js';
+import { type EmbedConfig, resolveEmbedConfig } from '../embed/config.js';
 import type { Decision } from '../embed/decision.js';
 import { type AdmissionReplay, startAdmissionReplay } from './admission-replay.js';
+import type { LocalStack } from './local-stack.js';
 
 export interface AdmissionDemoOptions {
   /** Project folder holding `examples/account.json` and `events/`. */
@@ -13,6 +15,8 @@ export interface AdmissionDemoOptions {
   embed?: EmbedConfig;
   /** The local stack's bus: decisions and sweep summaries land in its events file too. */
   bus?: EventBus;
+  /** Mints the twins' defender tokens: the local stack's `mintToken`, so its policy API accepts them. */
+  tokenFor?: TokenFor;
   /** How often new simulator events (your own calls) are admitted, in ms (default 250). */
   pollMs?: number;
 }
@@ -22,6 +26,21 @@ export interface AdmissionDemo {
   /** `http://127.0.0.1:PORT` of the ECS simulator (`aws ecs --endpoint-url ...` works against it). */
   ecsEndpoint: string;
   close(): Promise<void>;
+}
+
+/**
+ * The demo as `ecs-admission local --demo` mounts it on a local stack: decisions printed by and put
+ * on the stack, twins' sidecars pointed at the stack with defender tokens minted with its key for
+ * the sample account, so the stack's policy API accepts them.
+ */
+export function demoOptionsFor(stack: LocalStack, root: string): AdmissionDemoOptions {
+  return {
+    root,
+    embed: resolveEmbedConfig({ policyUrl: stack.url }),
+    log: stack.log,
+    bus: stack.bus,
+    tokenFor: (account, family) => stack.mintToken(family, { account }),
+  };
 }
 
 const short = (arn: string | undefined) => (arn ? (arn.split('/').slice(-1)[0] ?? arn) : '?');
@@ -50,6 +69,7 @@ export async function startAdmissionDemo(o: AdmissionDemoOptions): Promise<Admis
     account,
     ...(o.embed ? { embed: o.embed } : {}),
     ...(o.bus ? { forward: o.bus } : {}),
+    ...(o.tokenFor ? { tokenFor: o.tokenFor } : {}),
     onDecision: (d) => o.log(formatDecision(d)),
   });
   o.log(`admission: ECS simulator on ${replay.sim.endpoint} (account ${account.account}, ${account.region})`);

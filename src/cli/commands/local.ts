@@ -78,12 +78,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.demo
         ? {
             onStarted: async (started: Awaited<ReturnType<typeof startLocalStack>>) => {
-              const { startAdmissionDemo } = await import('../../local/admission-demo.js');
-              const demo = await startAdmissionDemo({
-                root: process.cwd(),
-                log: started.log,
-                bus: started.bus,
-              });
+              const { demoOptionsFor, startAdmissionDemo } = await import('../../local/admission-demo.js');
+              const demo = await startAdmissionDemo(demoOptionsFor(started, process.cwd()));
               started.onClose(() => demo.close());
             },
           }
