@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalBusEvent } from '../../src/local/file-bus.js';
 import { type LocalStack, startLocalStack } from '../../src/local/local-stack.js';
+import { fargateTask, seedsAudit } from '../support/samples.js';
 
 const dirs: string[] = [];
 const stacks: LocalStack[] = [];
@@ -48,18 +49,7 @@ describe('Function: startLocalStack', () => {
       method: 'POST',
       headers: { ...defender, 'content-type': 'application/json' },
       body: JSON.stringify({
-        audits: [
-          {
-            time: '2026-11-22T00:00:01Z',
-            family: 'twistlock-fargate-task',
-            container: 'twistlock-fargate-task',
-            kind: 'process',
-            effect: 'prevent',
-            rule: 'twistlock-sample',
-            message:
-              '/bin/mkdir launched from /bin/dash and is explicitly blocked in the runtime rule. Full command: mkdir test',
-          },
-        ],
+        audits: [seedsAudit({ details: {} })],
       }),
     });
 
@@ -171,14 +161,7 @@ describe('Function: startLocalStack', () => {
 
   it('embeds over HTTP with this stack as the policy URL and a token for the family', async () => {
     const { stack } = await start();
-    const task = {
-      family: 'web',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'nginx', entryPoint: ['nginx', '-g', 'daemon off;'] }],
-    };
+    const task = fargateTask([{ name: 'app', image: 'nginx', entryPoint: ['nginx', '-g', 'daemon off;'] }]);
     const response = await fetch(`${stack.url}/v1/embed`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.adminToken}` },

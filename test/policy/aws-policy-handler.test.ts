@@ -6,6 +6,7 @@ import { createAwsPolicyHandler } from '../../src/policy/aws-policy-handler.js';
 import { mintDefenderToken } from '../../src/policy/defender-token.js';
 import { loadPolicySettings } from '../../src/policy/settings.js';
 import { type DynamoServer, startDynamoServer } from '../support/dynamo-server.js';
+import { fargateTask } from '../support/samples.js';
 
 const KEY = 'lambda-signing-key-0123456789abcdefghijkl';
 const secrets = mockClient(SecretsManagerClient);
@@ -126,14 +127,7 @@ describe('Function: createAwsPolicyHandler', () => {
         }),
       }),
     );
-    const task = {
-      family: 'web',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'nginx', entryPoint: ['nginx'] }],
-    };
+    const task = fargateTask([{ name: 'app', image: 'nginx', entryPoint: ['nginx'] }]);
     const embedded = await handle(event('POST', '/v1/embed', { body: JSON.stringify(task) }, true));
     expect(audits.statusCode).toBe(202);
     expect(eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.EventBusName).toBe(

@@ -12,6 +12,7 @@ import { createPolicyService } from '../../../src/policy/policy-service.js';
 import { DynamoRulesStore, type RulesStore } from '../../../src/policy/rules-store.js';
 import { type DynamoServer, startDynamoServer } from '../../support/dynamo-server.js';
 import { MemoryBus } from '../../support/memory-bus.js';
+import { seedsAudit } from '../../support/samples.js';
 
 const KEY = 'policy-signing-key-for-tests-0123456789';
 const ADMIN = 'admin-token-for-tests';
@@ -310,19 +311,6 @@ describe('Function: createPolicyService (admin rules routes)', () => {
   });
 });
 
-const audit = (over: Partial<Audit> = {}): Record<string, unknown> => ({
-  time: '2026-11-22T00:00:01Z',
-  family: 'twistlock-fargate-task',
-  container: 'twistlock-fargate-task',
-  kind: 'process',
-  effect: 'prevent',
-  rule: 'twistlock-sample',
-  message:
-    '/bin/mkdir launched from /bin/dash and is explicitly blocked in the runtime rule. Full command: mkdir test',
-  details: { path: '/bin/mkdir', parent: '/bin/dash', command: 'mkdir test', pid: 7 },
-  ...over,
-});
-
 describe('Function: createPolicyService (POST /v1/audits)', () => {
   const post = (
     call: Awaited<ReturnType<typeof setup>>['call'],
@@ -332,14 +320,14 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
 
   it('puts valid audits on the bus stamped with the token account and family', async () => {
     const { call, bus } = await setup();
-    const dns = audit({
+    const dns = seedsAudit({
       kind: 'dns',
       message:
         'DNS resolution of domain name yahoo.com triggered by /usr/bin/wget explicitly denied by a runtime rule',
       details: { domain: 'yahoo.com', process: '/usr/bin/wget' },
       task: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc',
     });
-    const response = await post(call, JSON.stringify({ audits: [audit(), dns] }));
+    const response = await post(call, JSON.stringify({ audits: [seedsAudit(), dns] }));
     expect(response.status).toBe(202);
     expect(json(response)).toEqual({ accepted: 2, failed: [], rejected: [] });
     expect(bus.entries.map((e) => e.detailType)).toEqual([DETAIL_TYPE.audit, DETAIL_TYPE.audit]);
@@ -352,11 +340,11 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
     const response = await post(
       call,
       JSON.stringify([
-        audit(),
+        seedsAudit(),
         { nonsense: true },
-        audit({ family: 'other' }),
-        audit({ account: '999999999999' }),
-        audit(),
+        seedsAudit({ family: 'other' }),
+        seedsAudit({ account: '999999999999' }),
+        seedsAudit(),
       ]),
     );
     const body = json(response) as { accepted: number; rejected: { index: number; error: string }[] };
@@ -370,7 +358,10 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
   it('reports entries the bus could not take as failed, so the agent sends them again', async () => {
     const bus = new MemoryBus((e) => (e.detail as Audit).container === 'flaky');
     const { call } = await setup({ bus });
-    const response = await post(call, JSON.stringify({ audits: [audit(), audit({ container: 'flaky' })] }));
+    const response = await post(
+      call,
+      JSON.stringify({ audits: [seedsAudit(), seedsAudit({ container: 'flaky' })] }),
+    );
     expect(json(response)).toEqual({
       accepted: 1,
       failed: [{ index: 1, error: 'InternalFailure: simulated' }],
@@ -380,10 +371,13 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
 
   it('refuses more than 100 audits with 400 and more than 256 KiB with 413', async () => {
     const { call } = await setup();
-    const many = await post(call, JSON.stringify({ audits: Array.from({ length: 101 }, () => audit()) }));
+    const many = await post(
+      call,
+      JSON.stringify({ audits: Array.from({ length: 101 }, () => seedsAudit()) }),
+    );
     const big = await post(
       call,
-      JSON.stringify({ audits: [audit({ message: 'x'.repeat(4000) })], pad: 'y'.repeat(260 * 1024) }),
+      JSON.stringify({ audits: [seedsAudit({ message: 'x'.repeat(4000) })], pad: 'y'.repeat(260 * 1024) }),
     );
     expect(many.status).toBe(400);
     expect(JSON.stringify(json(many).problems)).toContain(
@@ -394,7 +388,7 @@ describe('Function: createPolicyService (POST /v1/audits)', () => {
 
   it('refuses a batch without a valid token before reading it', async () => {
     const { call, bus } = await setup();
-    const response = await call({ method: 'POST', path: '/v1/audits', body: JSON.stringify([audit()]) });
+    const response = await call({ method: 'POST', path: '/v1/audits', body: JSON.stringify([seedsAudit()]) });
     expect(response.status).toBe(401);
     expect(bus.entries).toHaveLength(0);
   });
@@ -431,9 +425,9 @@ describe('Function: createPolicyService (account-wide tokens)', () => {
       path: '/v1/audits',
       headers: bearer(token('*')),
       body: JSON.stringify([
-        audit({ family: 'a' }),
-        audit({ family: 'b' }),
-        audit({ account: '999999999999' }),
+        seedsAudit({ family: 'a' }),
+        seedsAudit({ family: 'b' }),
+        seedsAudit({ account: '999999999999' }),
       ]),
     });
     expect(json(response)).toMatchObject({ accepted: 2 });
