@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { tokenMinter } from '../../admission/twin-token.js';
 import { type AccountFile, AccountFileSchema } from '../../local/ecs-simulator/account-file.js';
 import type { CloudTrailEnvelope } from '../../local/ecs-simulator/cloudtrail-event.js';
 import { type FaultSpec, FaultSpecError, parseFaultSpec } from '../../local/ecs-simulator/fault-spec.js';
+import { ensureSigningKey } from '../../local/local-secrets.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { embedConfigFrom, parseEmbedArgs } from './embed-options.js';
 
@@ -19,6 +21,9 @@ sweep once, and writes the final state, every decision and the API call counts a
   --faults SPEC    e.g. throttle=0.2,server-error=0.05,concurrent-revision=0.1,duplicate=0.3,delay=0.2
   --seed N         seed of the fault injector (default 1)
   --out FILE       where to write the result (default: stdout)
+  --data DIR       the local stack's data folder: protected twins carry defender tokens signed
+                   with its key (DIR/signing-key, created if missing), as "ecs-admission token"
+                   mints them (default: .ecs-admission)
 `;
 
 async function readJsonFile(flag: string, file: string): Promise<string> {
@@ -86,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
         faults: { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
+        data: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -120,6 +126,8 @@ export async function run(argv: string[]): Promise<number> {
     parseEmbedArgs(typeof values.config === 'string' ? ['--config', values.config] : []).values,
   );
 
+  const signingKey = await ensureSigningKey(typeof values.data === 'string' ? values.data : '.ecs-admission');
+
   // The replay pulls in the AWS SDK, dynalite and the simulator: load it only now.
   const { startAdmissionReplay } = await import('../../local/admission-replay.js');
   let replay: Awaited<ReturnType<typeof startAdmissionReplay>>;
@@ -130,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       mode,
       ...(faults ? { faults } : {}),
       seed: Number(seedText),
+      tokenFor: tokenMinter(() => signingKey, Date.now),
     });
   } catch (error) {
     throw new CliError(`--account ${accountFile}: ${(error as Error).message}`, EXIT.invalidInput);

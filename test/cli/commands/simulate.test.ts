@@ -2,10 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
 import { assertBuilt, ROOT, runCli } from '../run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
 const events = join(dir, 'events.ndjson');
+// The local stack's data folder: its signing key mints the twins' tokens.
+const data = join(dir, 'data');
 const readEvent = (name: string) => readFileSync(join(ROOT, 'events', name), 'utf8');
 
 describe('Command: ecs-admission simulate', () => {
@@ -34,6 +37,8 @@ describe('Command: ecs-admission simulate', () => {
       events,
       '--out',
       out,
+      '--data',
+      data,
     ]);
 
     // Assess
@@ -60,6 +65,13 @@ describe('Command: ecs-admission simulate', () => {
       (t: { taskDefinitionArn: string }) => t.taskDefinitionArn === web.taskDefinition,
     );
     expect(twin.tags).toContainEqual({ key: 'ecs-admission:source', value: 'web:1' });
+    const sidecar = twin.containerDefinitions.find(
+      (c: { name: string }) => c.name === 'ecs-admission-defender',
+    ) as { environment: { name: string; value: string }[] };
+    const token = sidecar.environment.find((e) => e.name === 'ECS_ADMISSION_TOKEN')?.value ?? '';
+    const key = readFileSync(join(data, 'signing-key'), 'utf8').trim();
+    expect(verifyDefenderToken(token, key, { family: 'web' }).account).toBe('111122223333');
+    expect(JSON.stringify(report.decisions)).not.toContain(token);
     expect(report.apiCalls.RegisterTaskDefinition).toBeGreaterThan(0);
     expect(report.decisions.every((d: { embedVersion: string }) => typeof d.embedVersion === 'string')).toBe(
       true,
@@ -78,6 +90,8 @@ describe('Command: ecs-admission simulate', () => {
       'duplicate=0.5,delay=0.3,concurrent-revision=0.3',
       '--seed',
       '7',
+      '--data',
+      data,
     ];
     const [a, b] = [await runCli(args), await runCli(args)];
 
