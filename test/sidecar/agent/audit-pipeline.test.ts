@@ -2,16 +2,9 @@ import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../../../sidecar/agent/agent.js';
+import { startPolicyServer, useAgentFixture } from './agent-fixture.js';
 import { FakePolicyServer } from './fake-policy-server.js';
-import {
-  audit,
-  policy,
-  startPolicyServer,
-  tempLayout,
-  testSettings,
-  useAgentFixture,
-  waitFor,
-} from './helpers.js';
+import { audit, policy, tempLayout, testSettings, waitFor } from './helpers.js';
 
 const ctx = useAgentFixture();
 

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../../../sidecar/agent/agent.js';
 import { CompiledPolicySchema } from '../../../src/policy/compiled-policy.js';
+import { startPolicyServer, useAgentFixture } from './agent-fixture.js';
 import { FakePolicyServer } from './fake-policy-server.js';
-import { policy, startPolicyServer, tempLayout, testSettings, useAgentFixture, waitFor } from './helpers.js';
+import { policy, tempLayout, testSettings, waitFor } from './helpers.js';
 
 const ctx = useAgentFixture();
 
