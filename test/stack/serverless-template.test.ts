@@ -458,7 +458,29 @@ describe('Function: environment', () => {
       'arn:aws:iam::111122223333:role/ecs-admission-ci-ReconcileRole',
     ]);
     expect(settings.embed.policyUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
+    // Each twin's defender token is minted with the policy service's key (no token secret by default).
+    expect(settings.signingKeySecretArn).toBe('ecs-admission-ci-TokenSigningKey');
+    expect(settings.embed.tokenSecretArn).toBeUndefined();
   });
+
+  it.each(['AdmissionRole', 'ReconcileRole'])(
+    'lets %s read the signing key it mints defender tokens with, and no other secret',
+    (roleId) => {
+      // Act
+      const reads = collectStatements(template).filter(
+        ({ owner, statement }) =>
+          owner.startsWith(`${roleId}/`) && JSON.stringify(statement.Action).includes('secretsmanager:'),
+      );
+
+      // Assess
+      expect(reads).toHaveLength(1);
+      expect(reads[0]?.statement).toMatchObject({
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: 'TokenSigningKey' },
+      });
+    },
+  );
 
   it.each(['admission', 'reconcile'] as const)('gives %s what the member-account clients need', (name) => {
     // Act
