@@ -5,6 +5,7 @@ import type { Problem } from './decision.js';
 import { StripError } from './errors.js';
 import { compareEmbedVersions, EMBED_VERSION, inspectProtection, UNREGISTERED_SOURCE } from './marker.js';
 import { stripProtection } from './strip.js';
+import { waasDrift } from './waas-drift.js';
 
 /** What the transform is to do with a parsed task definition. */
 export type EmbedPlan =
@@ -20,6 +21,8 @@ export type EmbedPlan =
       source: string;
       /** Embed version the input was protected by, when it is being upgraded. */
       upgradedFrom?: string;
+      /** Why a definition protected by the current version is re-embedded (WAAS option changed). */
+      reembedReason?: string;
     }
   | { kind: 'reject'; problems: Problem[] };
 
@@ -48,7 +51,8 @@ function notApplicable(
 /**
  * Decides, before rendering anything: opted out → skip; protected by the current (or a newer)
  * embed version → already protected; protected by an older one → strip and re-embed, keeping the
- * recorded source; not a Fargate Linux task (or EC2 with `includeEc2`) → skip with the reason.
+ * recorded source; protected by the current one but with another WAAS port hand-over than the
+ * configuration asks for → strip and re-embed; not a Fargate Linux task (or EC2 with `includeEc2`) → skip with the reason.
  */
 export function decideEmbed(
   request: RegisterTaskDefinitionRequest,
@@ -66,10 +70,15 @@ export function decideEmbed(
       ? `${ref.family}:${ref.revision}`
       : UNREGISTERED_SOURCE;
   let upgradedFrom: string | undefined;
+  let reembedReason: string | undefined;
   const protection = inspectProtection(request);
   if (protection.protected && protection.embedVersion !== undefined) {
     const version = protection.embedVersion;
-    if (protection.current || compareEmbedVersions(version, EMBED_VERSION) > 0) {
+    if (protection.current) reembedReason = waasDrift(request, config);
+    if (
+      (protection.current && reembedReason === undefined) ||
+      compareEmbedVersions(version, EMBED_VERSION) > 0
+    ) {
       return {
         kind: 'already-protected',
         reason: protection.current
@@ -109,5 +118,6 @@ export function decideEmbed(
     fargate: applies.fargate,
     source,
     ...(upgradedFrom !== undefined ? { upgradedFrom } : {}),
+    ...(reembedReason !== undefined ? { reembedReason } : {}),
   };
 }

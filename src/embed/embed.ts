@@ -145,9 +145,11 @@ export function embedTaskDefinition(
   const reason =
     plan.upgradedFrom === undefined
       ? undefined
-      : plan.upgradedFrom === EMBED_VERSION
-        ? 're-embedded: its protection was incomplete'
-        : `upgraded from embed version ${plan.upgradedFrom} to ${EMBED_VERSION}`;
+      : plan.reembedReason !== undefined
+        ? plan.reembedReason
+        : plan.upgradedFrom === EMBED_VERSION
+          ? 're-embedded: its protection was incomplete'
+          : `upgraded from embed version ${plan.upgradedFrom} to ${EMBED_VERSION}`;
   return {
     decision: result(source, 'protected', {
       ...(reason !== undefined ? { reason } : {}),

@@ -309,3 +309,52 @@ describe('Function: embedTaskDefinition (WAAS)', () => {
     ]);
   });
 });
+
+describe('Function: embedTaskDefinition (WAAS option changed since)', () => {
+  const input = task([app('web', [{ containerPort: 80 }]), app('worker')]);
+  const off = resolveEmbedConfig({});
+  const on = waasConfig({ appPort: 80 });
+  const embedded = (config: typeof off) =>
+    embedTaskDefinition(input, config).output as RegisterTaskDefinitionRequest;
+
+  it.each([
+    ['turned on', off, on, `re-embedded: WAAS now takes "web"'s web port`],
+    ['turned off', on, off, 're-embedded: WAAS is off for it now'],
+    [
+      'given other ports',
+      on,
+      waasConfig({ exposedPort: 9443, appPort: 80 }),
+      're-embedded: its WAAS ports changed',
+    ],
+  ])('re-embeds a protected definition when WAAS is %s', (_what, before, after, reason) => {
+    // Prepare
+    const protectedBefore = embedded(before);
+    // Act
+    const result = embedTaskDefinition(protectedBefore, after);
+    // Assess
+    expect(result.decision.outcome).toBe('protected');
+    expect(result.decision.reason).toBe(reason);
+    expect(result.decision.changes[0]?.kind).toBe('strip');
+    expect(json(result.output)).toBe(json(embedded(after)));
+  });
+
+  it('leaves a protected definition alone when WAAS has nothing to take, as before', () => {
+    // Prepare
+    const noPorts = task([app('job')]);
+    const protectedBefore = embedTaskDefinition(noPorts, off).output;
+    // Act
+    const result = embedTaskDefinition(protectedBefore, on);
+    // Assess
+    expect(result.decision.outcome).toBe('already-protected');
+  });
+
+  it('leaves a protected definition alone when WAAS could now not be applied to it', () => {
+    // Prepare
+    const colliding = task([app('web', [{ containerPort: 80 }]), app('admin', [{ containerPort: 8080 }])]);
+    const protectedBefore = embedTaskDefinition(colliding, off).output;
+    // Act
+    const result = embedTaskDefinition(protectedBefore, on);
+    // Assess
+    expect(result.decision.outcome).toBe('already-protected');
+  });
+});
