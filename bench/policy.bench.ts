@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { startLocalDynamo } from '../src/local/local-dynamo.js';
 import { mintDefenderToken } from '../src/policy/defender-token.js';
 import { tokenAdminAuthenticator } from '../src/policy/http/auth.js';
 import type { HttpRequest } from '../src/policy/http/types.js';
@@ -36,13 +35,7 @@ async function timeMs(fn: () => Promise<unknown>, iterations: number): Promise<n
  * against the store runs every 5 s as in production and is part of the figures.
  */
 export async function bench(): Promise<BenchResult[]> {
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
+  const { client, close } = await startLocalDynamo();
   try {
     await client.send(
       new CreateTableCommand({
@@ -120,7 +113,6 @@ export async function bench(): Promise<BenchResult[]> {
       { name: 'GET /v1/policy first request (load + compile)', value: coldMs, unit: 'ms' },
     ];
   } finally {
-    client.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close();
   }
 }

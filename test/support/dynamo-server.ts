@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalDynamo } from '../../src/local/local-dynamo.js';
 
 /** A DynamoDB-compatible server (dynalite, in memory) on 127.0.0.1 and a client pointed at it. */
 export interface DynamoServer {
@@ -13,17 +12,9 @@ export interface DynamoServer {
 
 let tables = 0;
 
-/** Starts dynalite on port 0 for one test file; stop it in afterAll. */
+/** Starts dynalite on port 0 (through src/local/local-dynamo.ts) for one test file; stop it in afterAll. */
 export async function startDynamoServer(): Promise<DynamoServer> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const { client, endpoint, close } = await startLocalDynamo();
   return {
     client,
     endpoint,
@@ -40,9 +31,6 @@ export async function startDynamoServer(): Promise<DynamoServer> {
       );
       return name;
     },
-    async stop() {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: close,
   };
 }
