@@ -1,7 +1,7 @@
 import type { Platform } from '../src/embed/image-config.js';
 import { RegistryImageResolver } from '../src/images/registry-resolver.js';
 import { pushImage, startRegistry } from '../test/images/support/local-registry.js';
-import { startTokenService } from '../test/images/support/token-service.js';
+import { startTokenService, tokenAuth } from '../test/images/support/token-service.js';
 import type { BenchResult } from './bench-result.js';
 
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
@@ -34,13 +34,7 @@ export async function bench(): Promise<BenchResult[]> {
     ]);
     const bearer = await startRegistry({
       storage: open.storage,
-      auth: {
-        kind: 'token',
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.rootCertBundle,
-      },
+      auth: tokenAuth(tokens),
     });
     try {
       const image = `${open.host}/bench/app:v1`;

@@ -8,7 +8,7 @@ import type { Platform } from '../../src/embed/image-config.js';
 import { RegistryAuthError } from '../../src/images/errors.js';
 import { RegistryImageResolver } from '../../src/images/registry-resolver.js';
 import { type LocalRegistry, pushImage, startRegistry } from './support/local-registry.js';
-import { startTokenService, type TokenService } from './support/token-service.js';
+import { startTokenService, type TokenService, tokenAuth } from './support/token-service.js';
 
 const run = promisify(execFile);
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
@@ -49,13 +49,7 @@ describe('Function: RegistryImageResolver.resolve (registries that demand auth)'
     tokens = await startTokenService({ puller: PASSWORD });
     bearer = await startRegistry({
       storage: open.storage,
-      auth: {
-        kind: 'token',
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.rootCertBundle,
-      },
+      auth: tokenAuth(tokens),
     });
     htpasswdDir = mkdtempSync(join(tmpdir(), 'ecs-admission-htpasswd-'));
     const { stdout } = await run('htpasswd', ['-Bbn', 'puller', PASSWORD]);

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { RegistryAuth } from './local-registry.js';
 
 const run = promisify(execFile);
 
@@ -19,6 +20,17 @@ export interface TokenService {
   /** Every request received: scopes asked and the user name, if any (never the password). */
   requests: { scope: string[]; user: string | undefined }[];
   stop(): Promise<void>;
+}
+
+/** Registry auth settings that trust `tokens` (pass as `startRegistry({ auth })`). */
+export function tokenAuth(tokens: TokenService): RegistryAuth {
+  return {
+    kind: 'token',
+    realm: tokens.realm,
+    service: tokens.service,
+    issuer: tokens.issuer,
+    rootCertBundle: tokens.rootCertBundle,
+  };
 }
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
