@@ -2,16 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildClient,
-  buildLauncher,
-  makeTempDir,
-  policy,
-  readAudits,
-  requireTools,
-  run,
-  writePolicy,
-} from './harness.js';
+import { buildClient, policy, prepareLauncherTest, readAudits, run, writePolicy } from './harness.js';
 
 // The launcher in a real container, on Fargate's terms: every capability dropped but SYS_PTRACE, the
 // runtime's default seccomp profile, PID 1, the policy and audit folders as volumes.
@@ -20,9 +11,9 @@ let dir: string;
 let audits: string;
 
 beforeAll(() => {
-  requireTools('podman', 'runc', 'busybox');
-  const launcher = buildLauncher();
-  dir = makeTempDir('launcher-container');
+  const prepared = prepareLauncherTest('launcher-container', 'podman', 'runc', 'busybox');
+  const launcher = prepared.launcher;
+  dir = prepared.dir;
   const root = join(dir, 'root');
   mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'ecs-admission/bin'), { recursive: true });

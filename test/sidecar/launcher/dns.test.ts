@@ -4,13 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildClient,
   buildGoClient,
-  buildLauncher,
   createDnsNamespace,
   type DnsNamespace,
-  makeTempDir,
   policy,
+  prepareLauncherTest,
   readAudits,
-  requireTools,
   run,
   writePolicy,
 } from './harness.js';
@@ -23,9 +21,7 @@ let connectClient: string;
 let resolveGo: string;
 
 beforeAll(async () => {
-  requireTools('getent', 'busybox', 'ip', 'go', 'wget');
-  launcher = buildLauncher();
-  dir = makeTempDir('launcher-dns');
+  ({ launcher, dir } = prepareLauncherTest('launcher-dns', 'getent', 'busybox', 'ip', 'go', 'wget'));
   resolveMusl = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
   connectClient = buildClient(dir, 'connect', 'musl');
   resolveGo = buildGoClient(dir, 'resolve');

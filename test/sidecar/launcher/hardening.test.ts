@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient, buildLauncher, makeTempDir, policy, readAudits, run, writePolicy } from './harness.js';
+import { buildClient, policy, prepareLauncherTest, readAudits, run, writePolicy } from './harness.js';
 
 let launcher: string;
 let dir: string;
@@ -9,8 +9,7 @@ let hardening: string;
 let policyFile: string;
 
 beforeAll(() => {
-  launcher = buildLauncher();
-  dir = makeTempDir('launcher-hard');
+  ({ launcher, dir } = prepareLauncherTest('launcher-hard'));
   // glibc static and non-PIE: the i386 exec needs its path below 4 GiB, and linux/ headers come with gcc.
   hardening = buildClient(dir, 'hardening', 'glibc-static');
   buildClient(dir, 'marker', 'musl', 'denied');

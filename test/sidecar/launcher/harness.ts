@@ -81,6 +81,16 @@ export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ecsadm-${prefix}-`));
 }
 
+/**
+ * What every launcher test file starts with: checks the tools it needs (failing, never skipping),
+ * builds the launcher and makes the file's temporary folder (`ecsadm-PREFIX-...`).
+ */
+export function prepareLauncherTest(prefix: string, ...tools: string[]): { launcher: string; dir: string } {
+  requireTools(...tools);
+  const launcher = buildLauncher();
+  return { launcher, dir: makeTempDir(prefix) };
+}
+
 /** Writes a compiled policy, checked against the contract first. */
 export function writePolicy(file: string, policy: CompiledPolicy): void {
   const checked = CompiledPolicySchema.parse(policy);

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildClient,
-  buildLauncher,
   makeTempDir,
   policy,
+  prepareLauncherTest,
   readAudits,
   requireTools,
   run,
@@ -25,8 +25,7 @@ let dir: string;
 let tools: string;
 
 beforeAll(() => {
-  launcher = buildLauncher();
-  dir = makeTempDir('launcher-proc');
+  ({ launcher, dir } = prepareLauncherTest('launcher-proc'));
   tools = makeTempDir('launcher-tools');
   buildClient(tools, 'marker', 'musl');
   buildClient(tools, 'race', 'musl');

@@ -3,13 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildClient,
-  buildLauncher,
   createDnsNamespace,
   type DnsNamespace,
-  makeTempDir,
   policy,
+  prepareLauncherTest,
   readAudits,
-  requireTools,
   run,
   writePolicy,
 } from './harness.js';
@@ -28,9 +26,7 @@ const seedsRule = policy({
 });
 
 beforeAll(async () => {
-  requireTools('busybox', 'unshare', 'chroot', 'ip');
-  launcher = buildLauncher();
-  dir = makeTempDir('launcher-rootfs');
+  ({ launcher, dir } = prepareLauncherTest('launcher-rootfs', 'busybox', 'unshare', 'chroot', 'ip'));
   ns = await createDnsNamespace();
 });
 
