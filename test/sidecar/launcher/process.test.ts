@@ -190,57 +190,41 @@ describe('Function: launcher (process rules)', () => {
     expect(existsSync(join(dir, 'cmd.marker'))).toBe(false);
   });
 
-  it('never lets a denied program run when a thread rewrites the path after the check', async () => {
-    // Prepare: two copies of one program with paths of equal length; the race flips between them.
-    const { work, policyFile, auditFile } = files();
-    const allowed = join(tools, 'allowd');
-    const denied = join(tools, 'denied');
-    await run('cp', [join(tools, 'marker'), allowed]);
-    await run('cp', [join(tools, 'marker'), denied]);
-    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: [denied] } }));
+  // The race program execs from its main thread, or with `thread` from a second thread.
+  for (const [how, mode] of [
+    ['', []],
+    [' (exec by a second thread)', ['thread']],
+  ] as const) {
+    it(`never lets a denied program run when a thread rewrites the path after the check${how}`, async () => {
+      // Prepare: two copies of one program with paths of equal length; the race flips between them.
+      const { work, policyFile, auditFile } = files();
+      const allowed = join(tools, 'allowd');
+      const denied = join(tools, 'denied');
+      await run('cp', [join(tools, 'marker'), allowed]);
+      await run('cp', [join(tools, 'marker'), denied]);
+      writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: [denied] } }));
 
-    // Act
-    const result = await launch(policyFile, auditFile, [join(tools, 'race'), allowed, denied, work, '200']);
+      // Act
+      const result = await launch(policyFile, auditFile, [
+        join(tools, 'race'),
+        allowed,
+        denied,
+        work,
+        '200',
+        ...mode,
+      ]);
 
-    // Assess
-    expect(result.code).toBe(0);
-    expect(existsSync(`${work}.allowd`)).toBe(true);
-    expect(existsSync(`${work}.denied`)).toBe(false);
-    const afterExec = readAudits(auditFile).filter((a) => a.details.check === 'after-exec');
-    // The race was really run: some execs passed the first check with the allowed path and were
-    // killed by the second check, before the denied program's first instruction.
-    expect(afterExec.length).toBeGreaterThan(0);
-    expect(afterExec[0]?.details).toMatchObject({ path: denied });
-  });
-  it('never lets a denied program run when a thread rewrites the path after the check (exec by a second thread)', async () => {
-    // Prepare: two copies of one program with paths of equal length; the race flips between them.
-    const { work, policyFile, auditFile } = files();
-    const allowed = join(tools, 'allowd');
-    const denied = join(tools, 'denied');
-    await run('cp', [join(tools, 'marker'), allowed]);
-    await run('cp', [join(tools, 'marker'), denied]);
-    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: [denied] } }));
-
-    // Act
-    const result = await launch(policyFile, auditFile, [
-      join(tools, 'race'),
-      allowed,
-      denied,
-      work,
-      '200',
-      'thread',
-    ]);
-
-    // Assess
-    expect(result.code).toBe(0);
-    expect(existsSync(`${work}.allowd`)).toBe(true);
-    expect(existsSync(`${work}.denied`)).toBe(false);
-    const afterExec = readAudits(auditFile).filter((a) => a.details.check === 'after-exec');
-    // The race was really run: some execs passed the first check with the allowed path and were
-    // killed by the second check, before the denied program's first instruction.
-    expect(afterExec.length).toBeGreaterThan(0);
-    expect(afterExec[0]?.details).toMatchObject({ path: denied });
-  });
+      // Assess
+      expect(result.code).toBe(0);
+      expect(existsSync(`${work}.allowd`)).toBe(true);
+      expect(existsSync(`${work}.denied`)).toBe(false);
+      const afterExec = readAudits(auditFile).filter((a) => a.details.check === 'after-exec');
+      // The race was really run: some execs passed the first check with the allowed path and were
+      // killed by the second check, before the denied program's first instruction.
+      expect(afterExec.length).toBeGreaterThan(0);
+      expect(afterExec[0]?.details).toMatchObject({ path: denied });
+    });
+  }
 });
 
 describe('Function: launcher (process lifecycle)', () => {
