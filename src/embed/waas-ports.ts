@@ -126,6 +126,13 @@ export function planWaasPorts(
   containers.forEach((c, i) => {
     (c.portMappings ?? []).forEach((m, j) => {
       if (i === index && remove.includes(j)) return;
+      if (i !== index && isTcp(m) && m.containerPort === appPort) {
+        problems.push({
+          path: `containerDefinitions[${i}].portMappings[${j}]`,
+          message: `WAAS: container "${c.name}" also maps port ${appPort}, which the proxy takes from "${app.name}"; containers of an awsvpc task share one network, so only one can serve it. Remove one of the mappings`,
+        });
+        return;
+      }
       const taken =
         m.protocol !== 'udp' &&
         (m.containerPort === exposedPort ||

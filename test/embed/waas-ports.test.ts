@@ -171,6 +171,20 @@ describe('Function: planWaasPorts', () => {
     });
   });
 
+  it('rejects a second container mapping the app port, which would bypass the proxy', () => {
+    // Prepare
+    const request = task([app('web', [{ containerPort: 80 }]), app('vendor', [{ containerPort: 80 }])]);
+    // Act
+    const plan = planWaasPorts(request, waasConfig({}).waas, new Set([0]));
+    // Assess
+    expect(plan.kind === 'reject' && plan.problems).toEqual([
+      {
+        path: 'containerDefinitions[1].portMappings[0]',
+        message: expect.stringMatching(/"vendor" also maps port 80, which the proxy takes from "web"/),
+      },
+    ]);
+  });
+
   it('does not count a UDP mapping of the exposed port as a collision', () => {
     // Prepare
     const request = task([
