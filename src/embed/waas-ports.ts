@@ -123,6 +123,15 @@ export function planWaasPorts(
       message: `WAAS: "${app.name}" serves ${first.appProtocol} on port ${appPort}, but the proxy speaks HTTP/1.1 only; turn WAAS off for this task`,
     });
   }
+  request.proxyConfiguration?.properties?.forEach((property, k) => {
+    const ports = property.name === 'AppPorts' ? (property.value ?? '').split(',').map((p) => p.trim()) : [];
+    if (ports.includes(String(appPort))) {
+      problems.push({
+        path: `proxyConfiguration.properties[${k}].value`,
+        message: `WAAS: the App Mesh proxy intercepts port ${appPort} (AppPorts), which the WAAS proxy takes; list ${exposedPort} in AppPorts instead`,
+      });
+    }
+  });
   containers.forEach((c, i) => {
     (c.portMappings ?? []).forEach((m, j) => {
       if (i === index && remove.includes(j)) return;

@@ -185,6 +185,29 @@ describe('Function: planWaasPorts', () => {
     ]);
   });
 
+  it('rejects an App Mesh proxy intercepting the app port, asking for the exposed port in AppPorts', () => {
+    // Prepare
+    const request = task([app('web', [{ containerPort: 80 }]), app('envoy')], {
+      proxyConfiguration: {
+        type: 'APPMESH',
+        containerName: 'envoy',
+        properties: [
+          { name: 'IgnoredUID', value: '1337' },
+          { name: 'AppPorts', value: '443, 80' },
+        ],
+      },
+    });
+    // Act
+    const plan = planWaasPorts(request, waasConfig({}).waas, new Set([0]));
+    // Assess
+    expect(plan.kind === 'reject' && plan.problems).toEqual([
+      {
+        path: 'proxyConfiguration.properties[1].value',
+        message: expect.stringMatching(/intercepts port 80 \(AppPorts\).*list 8080 in AppPorts instead/),
+      },
+    ]);
+  });
+
   it('does not count a UDP mapping of the exposed port as a collision', () => {
     // Prepare
     const request = task([
