@@ -51,6 +51,34 @@ function candidates(
   return [index];
 }
 
+/** The only TCP port the candidates map, or the plan when there is none (skip) or several (reject). */
+function defaultAppPort(
+  containers: readonly ContainerDefinition[],
+  found: readonly number[],
+): number | WaasPortPlan {
+  const ports = new Map<number, string>();
+  for (const i of found) {
+    for (const m of containers[i]?.portMappings ?? []) {
+      if (isTcp(m) && !ports.has(m.containerPort as number))
+        ports.set(m.containerPort as number, containers[i]?.name ?? '');
+    }
+  }
+  if (ports.size === 0) return skip('no app container maps a TCP port');
+  if (ports.size > 1) {
+    const list = [...ports].map(([port, name]) => `${port} in "${name}"`).join(', ');
+    return {
+      kind: 'reject',
+      problems: [
+        {
+          path: 'containerDefinitions',
+          message: `WAAS: the app containers map several TCP ports (${list}); set waas.appPort (--waas-port EXPOSED:APP) to the one the proxy protects`,
+        },
+      ],
+    };
+  }
+  return [...ports.keys()][0] as number;
+}
+
 /**
  * Plans the embed side of WAAS: the proxy in the sidecar takes the app's web port mapping. In
  * awsvpc every container shares the task's network namespace, so the proxy reaches the app on
@@ -69,30 +97,8 @@ export function planWaasPorts(
   const found = candidates(containers, waas, wrap);
   if (typeof found === 'string') return skip(found);
 
-  let appPort = waas.appPort;
-  if (appPort === undefined) {
-    const ports = new Map<number, string>();
-    for (const i of found) {
-      for (const m of containers[i]?.portMappings ?? []) {
-        if (isTcp(m) && !ports.has(m.containerPort as number))
-          ports.set(m.containerPort as number, containers[i]?.name ?? '');
-      }
-    }
-    if (ports.size === 0) return skip('no app container maps a TCP port');
-    if (ports.size > 1) {
-      const list = [...ports].map(([port, name]) => `${port} in "${name}"`).join(', ');
-      return {
-        kind: 'reject',
-        problems: [
-          {
-            path: 'containerDefinitions',
-            message: `WAAS: the app containers map several TCP ports (${list}); set waas.appPort (--waas-port EXPOSED:APP) to the one the proxy protects`,
-          },
-        ],
-      };
-    }
-    appPort = [...ports.keys()][0] as number;
-  }
+  const appPort = waas.appPort ?? defaultAppPort(containers, found);
+  if (typeof appPort !== 'number') return appPort;
 
   const index = found.find((i) =>
     (containers[i]?.portMappings ?? []).some((m) => isTcp(m) && m.containerPort === appPort),
