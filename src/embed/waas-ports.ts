@@ -79,37 +79,21 @@ function defaultAppPort(
   return [...ports.keys()][0] as number;
 }
 
-/**
- * Plans the embed side of WAAS: the proxy in the sidecar takes the app's web port mapping. In
- * awsvpc every container shares the task's network namespace, so the proxy reaches the app on
- * 127.0.0.1:appPort, while load balancers, Service Connect and service discovery now find only
- * the proxy's `exposedPort`. A task with no port to protect is left without WAAS (a note says
- * so); a task that cannot host the proxy is rejected naming the field and the fix.
- */
-export function planWaasPorts(
-  request: RegisterTaskDefinitionRequest,
-  waas: WaasOption,
-  wrap: ReadonlySet<number>,
-): WaasPortPlan {
-  const { exposedPort } = waas;
-  if (!waas.enabled || exposedPort === undefined) return { kind: 'off' };
+/** What the app container gives the proxy: its index, the mappings' indices, the two ports. */
+interface HandOver {
+  index: number;
+  remove: readonly number[];
+  appPort: number;
+  exposedPort: number;
+}
+
+/** Why the task cannot host the proxy in front of the app, each naming its field and the fix. */
+function hostingProblems(request: RegisterTaskDefinitionRequest, handOver: HandOver): Problem[] {
+  const { index, remove, appPort, exposedPort } = handOver;
   const containers = request.containerDefinitions;
-  const found = candidates(containers, waas, wrap);
-  if (typeof found === 'string') return skip(found);
-
-  const appPort = waas.appPort ?? defaultAppPort(containers, found);
-  if (typeof appPort !== 'number') return appPort;
-
-  const index = found.find((i) =>
-    (containers[i]?.portMappings ?? []).some((m) => isTcp(m) && m.containerPort === appPort),
-  );
-  if (index === undefined) return skip(`no app container maps TCP port ${appPort}`);
   const app = containers[index] as ContainerDefinition;
   const at = `containerDefinitions[${index}]`;
-  const mappings = app.portMappings ?? [];
-  const remove = mappings.flatMap((m, j) => (isTcp(m) && m.containerPort === appPort ? [j] : []));
-  const first = mappings[remove[0] as number] as PortMapping;
-
+  const first = (app.portMappings ?? [])[remove[0] as number] as PortMapping;
   const problems: Problem[] = [];
   if (request.networkMode !== 'awsvpc') {
     problems.push({
@@ -161,6 +145,41 @@ export function planWaasPorts(
       }
     });
   });
+  return problems;
+}
+
+/**
+ * Plans the embed side of WAAS: the proxy in the sidecar takes the app's web port mapping. In
+ * awsvpc every container shares the task's network namespace, so the proxy reaches the app on
+ * 127.0.0.1:appPort, while load balancers, Service Connect and service discovery now find only
+ * the proxy's `exposedPort`. A task with no port to protect is left without WAAS (a note says
+ * so); a task that cannot host the proxy is rejected naming the field and the fix.
+ */
+export function planWaasPorts(
+  request: RegisterTaskDefinitionRequest,
+  waas: WaasOption,
+  wrap: ReadonlySet<number>,
+): WaasPortPlan {
+  const { exposedPort } = waas;
+  if (!waas.enabled || exposedPort === undefined) return { kind: 'off' };
+  const containers = request.containerDefinitions;
+  const found = candidates(containers, waas, wrap);
+  if (typeof found === 'string') return skip(found);
+
+  const appPort = waas.appPort ?? defaultAppPort(containers, found);
+  if (typeof appPort !== 'number') return appPort;
+
+  const index = found.find((i) =>
+    (containers[i]?.portMappings ?? []).some((m) => isTcp(m) && m.containerPort === appPort),
+  );
+  if (index === undefined) return skip(`no app container maps TCP port ${appPort}`);
+  const app = containers[index] as ContainerDefinition;
+  const at = `containerDefinitions[${index}]`;
+  const mappings = app.portMappings ?? [];
+  const remove = mappings.flatMap((m, j) => (isTcp(m) && m.containerPort === appPort ? [j] : []));
+  const first = mappings[remove[0] as number] as PortMapping;
+
+  const problems = hostingProblems(request, { index, remove, appPort, exposedPort });
   if (problems.length > 0) return { kind: 'reject', problems };
 
   const sidecarIndex = containers.length;
