@@ -2,27 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { cli } from '../capture-cli.js';
 import { ROOT } from '../run-cli.js';
 
 const input = (name: string) => join(ROOT, 'test', 'golden', name, 'input.json');
 
-/** Runs the CLI in-process, capturing what it writes. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await main(['embed', ...args, '--no-resolve-images']);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+/** `ecs-admission embed ARGS` in-process, never contacting a registry. */
+const embed = (args: string[]) => cli(['embed', ...args, '--no-resolve-images']);
 
 const sidecarPorts = (stdout: string) => JSON.parse(stdout).containerDefinitions.at(-1).portMappings;
 
@@ -36,7 +22,7 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
 
   it('gives the sidecar the exposed port with --waas-port EXPOSED:APP, and prints the change', async () => {
     // Act
-    const run = await cli([input('waas-exposed-port'), '--waas-port', '8443:80']);
+    const run = await embed([input('waas-exposed-port'), '--waas-port', '8443:80']);
     // Assess
     expect(run.code).toBe(0);
     expect(sidecarPorts(run.stdout)).toEqual([
@@ -47,7 +33,7 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
 
   it('takes the only mapped port as the app port with --waas-port EXPOSED', async () => {
     // Act
-    const run = await cli([input('waas-default-app-port'), '--waas-port', '8080']);
+    const run = await embed([input('waas-default-app-port'), '--waas-port', '8080']);
     // Assess
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout);
@@ -60,8 +46,8 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
     const config = join(dir, 'waas.yaml');
     writeFileSync(config, 'waas:\n  exposedPort: 9000\n  appPort: 80\n');
     // Act
-    const off = await cli([input('waas-exposed-port'), '--config', config]);
-    const on = await cli([input('waas-exposed-port'), '--config', config, '--waas']);
+    const off = await embed([input('waas-exposed-port'), '--config', config]);
+    const on = await embed([input('waas-exposed-port'), '--config', config, '--waas']);
     // Assess
     expect(sidecarPorts(off.stdout)).toBeUndefined();
     expect(sidecarPorts(on.stdout)).toMatchObject([{ containerPort: 9000 }]);
@@ -72,7 +58,7 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
     const config = join(dir, 'waas-on.json');
     writeFileSync(config, JSON.stringify({ waas: { enabled: true, exposedPort: 8080 } }));
     // Act
-    const run = await cli([input('waas-default-app-port'), '--config', config, '--no-waas']);
+    const run = await embed([input('waas-default-app-port'), '--config', config, '--no-waas']);
     // Assess
     expect(run.code).toBe(0);
     expect(sidecarPorts(run.stdout)).toBeUndefined();
@@ -80,7 +66,13 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
 
   it('names the container with --waas-container', async () => {
     // Act
-    const run = await cli([input('waas-exposed-port'), '--waas-port', '8080', '--waas-container', 'worker']);
+    const run = await embed([
+      input('waas-exposed-port'),
+      '--waas-port',
+      '8080',
+      '--waas-container',
+      'worker',
+    ]);
     // Assess
     expect(run.code).toBe(0);
     expect(sidecarPorts(run.stdout)).toBeUndefined();
@@ -95,7 +87,7 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
     [['--waas-port', '8080', '--no-waas'], /--no-waas: cannot be combined/],
   ])('exits 2 for %j, saying what is wrong', async (flags, message) => {
     // Act
-    const run = await cli([input('waas-exposed-port'), ...flags]);
+    const run = await embed([input('waas-exposed-port'), ...flags]);
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
@@ -106,7 +98,13 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
     // Prepare
     const report = join(dir, 'collision.json');
     // Act
-    const run = await cli([input('waas-port-collision'), '--waas-port', '8080:80', '--json-report', report]);
+    const run = await embed([
+      input('waas-port-collision'),
+      '--waas-port',
+      '8080:80',
+      '--json-report',
+      report,
+    ]);
     // Assess
     expect(run.code).toBe(3);
     expect(JSON.parse(readFileSync(report, 'utf8')).errors).toEqual([
@@ -119,7 +117,7 @@ describe('Command: ecs-admission embed (WAAS flags)', () => {
 
   it('lists the WAAS flags in its usage', async () => {
     // Act
-    const run = await cli(['--help']);
+    const run = await embed(['--help']);
     // Assess
     expect(run.stdout).toMatch(/--waas-port EXPOSED\[:APP\]/);
     expect(run.stdout).toMatch(/--no-waas/);
