@@ -2,29 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
 import { DecisionSchema } from '../../../src/embed/decision.js';
+import { cli } from '../capture-cli.js';
 import { assertBuilt, ROOT, runCli } from '../run-cli.js';
 
 const GOLDEN = join(ROOT, 'test', 'golden');
 const golden = (name: string, file: string) => join(GOLDEN, name, file);
-
-/** Runs the CLI in-process, capturing what it writes. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 describe('Command: ecs-admission embed', () => {
   let dir: string;
