@@ -1,5 +1,5 @@
 // esbuild plugins for serverless-esbuild (serverless.yml custom.esbuild.plugins).
-const { dirname, join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 
 /**
  * zod 4 re-exports every locale (`z.locales`) from its main entry, so no bundler can drop the
@@ -22,4 +22,21 @@ const zodEnglishOnly = {
   },
 };
 
-module.exports = [zodEnglishOnly];
+/**
+ * With `splitting`, serverless-esbuild builds each function into one folder and zips every file
+ * there into every function, except the other functions' entry files and what starts with their
+ * name and a dot (derived files such as `reconcile.mjs.map`). Writing each function's chunks to
+ * `<function>.chunks/` therefore puts them in that function's zip alone.
+ */
+const chunksBesideEntry = {
+  name: 'chunks-beside-entry',
+  setup(build) {
+    const entries = build.initialOptions.entryPoints;
+    const entry = Array.isArray(entries) && entries.length === 1 ? entries[0] : undefined;
+    if (typeof entry !== 'string') return;
+    const name = basename(entry).replace(/\.[^.]+$/, '');
+    build.initialOptions.chunkNames = `${name}.chunks/[name]-[hash]`;
+  },
+};
+
+module.exports = [zodEnglishOnly, chunksBesideEntry];

@@ -102,6 +102,12 @@ describe('Function: bundles', () => {
     expect(names.filter((n) => n.includes('node_modules/'))).toEqual([]);
     // A source map would triple the zip and, with --enable-source-maps, slow every cold start.
     expect(names.filter((n) => n.endsWith('.map'))).toEqual([]);
+    // Code split off for later loading (infra/esbuild-plugins.cjs): this function's chunks only.
+    const others = names.filter(
+      (n) => n !== `functions/${name}.mjs` && !n.startsWith(`functions/${name}.chunks/`),
+    );
+    expect(others).toEqual([]);
+    expect(names.some((n) => n.startsWith(`functions/${name}.chunks/`))).toBe(true);
   });
 
   it.each(FUNCTION_NAMES)(
