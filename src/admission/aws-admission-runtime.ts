@@ -3,8 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { STSClient } from '@aws-sdk/client-sts';
-import { AccountClients } from '../aws/assume-role.js';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { AccountClients, type StsLike } from '../aws/assume-role.js';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
 import { createDefaultImageResolver } from '../images/default-resolver.js';
 import type { SigningKey } from '../policy/defender-token.js';
@@ -95,8 +95,17 @@ export function createAwsAdmission(
   const { accounts } = settings;
   if (!accounts) return { handleEvent: (raw) => own.handleEvent(raw), sweep: (ms) => own.sweep(ms) };
 
+  // The STS client loads with the first event from a member account: the sweep and events of the
+  // own account never assume a role, and a cold start need not pay for it.
+  let stsClient: Promise<STSClient> | undefined;
+  const sts: StsLike = {
+    async send(command) {
+      stsClient ??= import('@aws-sdk/client-sts').then((m) => new m.STSClient({}));
+      return (await stsClient).send(command);
+    },
+  };
   const clients = new AccountClients<ECSClient>({
-    sts: new STSClient({}),
+    sts,
     ownAccount: accounts.ownAccount,
     roleName: accounts.memberRoleName,
     externalId: accounts.externalId,

@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { AdmissionError } from '../admission/errors.js';
 
@@ -42,10 +42,16 @@ export class AssumeRoleError extends AdmissionError {
   }
 }
 
+/**
+ * What {@link AccountClients} calls STS with: an `STSClient`, or a stand-in that loads the SDK's
+ * STS client on the first AssumeRole, since only events from member accounts need it.
+ */
+export type StsLike = Pick<STSClient, 'send'>;
+
 /** Options of {@link AccountClients}. */
 export interface AccountClientsOptions<C> {
   /** STS client of the controller's own account (the role's credentials come from it). */
-  sts: STSClient;
+  sts: StsLike;
   /** The account the controller runs in: its events use the function's own credentials. */
   ownAccount: string;
   /** Name of the role infra/member-account.yml creates in each member account. */
@@ -85,7 +91,7 @@ interface CachedCredentials {
  */
 export class AccountClients<C> {
   readonly #options: Required<Omit<AccountClientsOptions<C>, 'makeClient' | 'sts'>>;
-  readonly #sts: STSClient;
+  readonly #sts: StsLike;
   readonly #makeClient: AccountClientsOptions<C>['makeClient'];
   readonly #credentials = new Map<string, CachedCredentials>();
   readonly #pending = new Map<string, Promise<CachedCredentials>>();
@@ -177,6 +183,8 @@ export class AccountClients<C> {
     }
     let output: unknown;
     try {
+      // Loaded here, not at import: a cold start of an account without member events never needs it.
+      const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
       const response = await this.#sts.send(
         new AssumeRoleCommand({
           RoleArn: roleArn,
