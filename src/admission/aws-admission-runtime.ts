@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { AccountClients, type StsLike } from '../aws/assume-role.js';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
@@ -70,9 +70,7 @@ export function createAwsAdmission(
     secretId === undefined
       ? undefined
       : tokenMinter(
-          cachedSigningKeys(() =>
-            loadSigningKeysFromSecret(secretId, deps.secretsClient ?? new SecretsManagerClient({})),
-          ),
+          cachedSigningKeys(() => loadSigningKeysFromSecret(secretId, deps.secretsClient)),
           deps.now ?? Date.now,
         );
   const dynamoClient = new DynamoDBClient({});

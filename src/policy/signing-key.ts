@@ -1,8 +1,4 @@
-import {
-  GetSecretValueCommand,
-  type GetSecretValueCommandOutput,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import type { SigningKey } from './defender-token.js';
 import { PolicyError } from './errors.js';
@@ -45,14 +41,21 @@ export function parseSigningKeys(secret: string): SigningKey[] {
   return [text];
 }
 
-/** Reads the signing keys from a Secrets Manager secret (string or binary). */
+/**
+ * Reads the signing keys from a Secrets Manager secret (string or binary). The SDK's Secrets Manager
+ * client is loaded here, on the first read, not at import: the admission Lambda reads the key only
+ * when it first mints a defender token, which many cold starts never do.
+ */
 export async function loadSigningKeysFromSecret(
   secretId: string,
-  client: SecretsManagerClient = new SecretsManagerClient({}),
+  client?: Pick<SecretsManagerClient, 'send'>,
 ): Promise<SigningKey[]> {
   let out: GetSecretValueCommandOutput;
   try {
-    out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    out = await (client ?? new sdk.SecretsManagerClient({})).send(
+      new sdk.GetSecretValueCommand({ SecretId: secretId }),
+    );
   } catch (error) {
     throw new SigningKeyError(`could not read the signing key secret ${secretId}`, { cause: error });
   }
