@@ -1,12 +1,19 @@
 /* The compiled policy (src/policy/compiled-policy.ts is the contract) read from the file the sidecar
- * agent writes atomically (tmp + rename). Each decision first stats the file: a changed inode, size or
- * mtime means a new policy, so rules change without restarting the app. A file that fails to parse
- * leaves the last good policy in force. */
+ * agent writes atomically (tmp + rename). Rules change without restarting the app: before each
+ * decision the launcher asks a non-blocking inotify descriptor watching the file's folder whether
+ * anything changed there (one read() that fails with EAGAIN, no path walk); only then does it stat
+ * the file, and a changed inode, size or mtime means a new policy. The kernel queues the event inside
+ * the writer's rename(), so a policy renamed into place before an exec is seen at that exec. Without
+ * inotify (no folder yet, watch limit reached, the folder removed, the file a symbolic link that may
+ * point elsewhere) every decision stats the file, as before. A file that fails to parse leaves the
+ * last good policy in force. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +25,8 @@ static struct policy current;
 static int loaded;
 static struct stat seen;
 static int reported_error;
+static int watch_fd = -1; /* inotify on the policy file's folder; -1: stat before every decision */
+static char watch_name[256]; /* the policy file's name in that folder */
 
 void policy_lock(void) { pthread_mutex_lock(&lock); }
 void policy_unlock(void) { pthread_mutex_unlock(&lock); }
@@ -117,12 +126,63 @@ done:
   return rc;
 }
 
-void policy_init(const char *path) { policy_path = path; }
+void policy_init(const char *path) {
+  policy_path = path;
+  if (!path) return;
+  char dir[4096], name[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  snprintf(name, sizeof name, "%s", path);
+  if (snprintf(watch_name, sizeof watch_name, "%s", basename(name)) >= (int)sizeof watch_name) return;
+  watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (watch_fd < 0) return;
+  const uint32_t mask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY |
+                        IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+  struct stat st;
+  const char *folder = dirname(dir);
+  /* A folder reached through a link may be re-pointed: the watch would stay on the old one. */
+  if (lstat(folder, &st) || S_ISLNK(st.st_mode) || inotify_add_watch(watch_fd, folder, mask) < 0) {
+    close(watch_fd);
+    watch_fd = -1;
+  }
+}
+
+static void stop_watching(void) {
+  if (watch_fd >= 0) close(watch_fd);
+  watch_fd = -1;
+}
+
+/* 1 if the file may have changed since the last call: an event naming it (other files share the
+ * folder: the other containers' policies, the agent's temporary files), a queue overflow, or no
+ * working watch. One read() per call, so a busy folder cannot hold a decision up; when events may
+ * be left queued (a full buffer) the answer is 1, since the one that names the file may be among
+ * them. A removed or moved folder ends the watch for good. */
+static int maybe_changed(void) {
+  if (watch_fd < 0) return 1;
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  ssize_t n;
+  do n = read(watch_fd, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) { stop_watching(); return 1; }
+  int hit = (size_t)n > sizeof buf - sizeof(struct inotify_event) - 256;
+  for (char *p = buf; p < buf + n;) {
+    const struct inotify_event *ev = (const struct inotify_event *)p;
+    if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) { stop_watching(); return 1; }
+    if ((ev->mask & IN_Q_OVERFLOW) || (ev->len && !strcmp(ev->name, watch_name))) hit = 1;
+    p += sizeof *ev + ev->len;
+  }
+  return hit;
+}
 
 /* Called with the lock held. */
 static void refresh_locked(void) {
   struct stat st;
-  if (!policy_path || stat(policy_path, &st) != 0) return; /* keep the last good policy */
+  if (!policy_path) return;
+  if (loaded && !maybe_changed()) return;
+  if (stat(policy_path, &st) != 0) return; /* keep the last good policy */
+  /* A link may point into another folder, whose changes the watch would not see. */
+  struct stat link;
+  if (watch_fd >= 0 && (lstat(policy_path, &link) || S_ISLNK(link.st_mode))) stop_watching();
   if (loaded && st.st_ino == seen.st_ino && st.st_dev == seen.st_dev && st.st_size == seen.st_size &&
       st.st_mtim.tv_sec == seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == seen.st_mtim.tv_nsec)
     return;
