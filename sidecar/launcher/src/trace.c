@@ -140,6 +140,34 @@ static const char *merged_usr_alias(const char *resolved, char *buf, size_t cap)
   return NULL;
 }
 
+/* The canonical path of the program a normalized absolute path names, or -1 when it is not a regular
+ * executable file (the kernel will fail the exec). realpath() costs a readlink per path component, so
+ * the last answers are kept, each with the file it led to: one stat() confirms the name still leads
+ * to that file. If a link was re-pointed to another name of the same file (a hard link), the kernel
+ * runs a program whose /proc/PID/exe differs from the name checked here, and the after-exec check
+ * (on_exec_event) checks that name. /proc paths name a process, not a file: never kept. */
+static int resolve_program(const char *given, char *resolved) {
+  static struct { char given[PATH_MAX]; char resolved[PATH_MAX]; dev_t dev; ino_t ino; } cache[16];
+  struct stat st;
+  if (stat(given, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return -1;
+  int keep = strncmp(given, "/proc/", 6) != 0;
+  unsigned h = 5381;
+  for (const char *c = given; *c; c++) h = h * 33 + (unsigned char)*c;
+  __typeof__(cache[0]) *slot = &cache[h % (sizeof cache / sizeof cache[0])];
+  if (keep && slot->dev == st.st_dev && slot->ino == st.st_ino && !strcmp(slot->given, given)) {
+    memcpy(resolved, slot->resolved, strlen(slot->resolved) + 1);
+    return 0;
+  }
+  if (!realpath(given, resolved)) return -1;
+  if (keep && strlen(given) < sizeof slot->given) {
+    strcpy(slot->given, given);
+    strcpy(slot->resolved, resolved);
+    slot->dev = st.st_dev;
+    slot->ino = st.st_ino;
+  }
+  return 0;
+}
+
 static int proc_link(pid_t pid, const char *what, char *buf, size_t cap) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
@@ -160,6 +188,22 @@ static void read_command(pid_t pid, uintptr_t argv, char *out, size_t cap) {
     n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", arg);
     if (n >= cap) { n = cap - 1; break; }
   }
+}
+
+/* /proc/PID/cmdline with its NULs as spaces. */
+static void proc_cmdline(pid_t pid, char *out, size_t cap) {
+  char path[64];
+  out[0] = 0;
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, out, cap - 1);
+  close(fd);
+  if (n <= 0) return;
+  while (n > 0 && !out[n - 1]) n--;
+  for (ssize_t i = 0; i < n; i++)
+    if (!out[i]) out[i] = ' ';
+  out[n] = 0;
 }
 
 static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v,
@@ -205,14 +249,13 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
 
   /* Only programs the kernel could run are checked: a shell's PATH search tries names that do not exist. */
   char resolved[PATH_MAX];
-  struct stat st;
-  if (!realpath(given, resolved) || stat(resolved, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return;
+  if (resolve_program(given, resolved)) return;
 
   struct pending_exec *pe = pending_slot(pid, 1);
   pe->tid = pid;
   snprintf(pe->resolved, sizeof pe->resolved, "%s", resolved);
   proc_exe(pid, pe->parent, sizeof pe->parent);
-  read_command(pid, argv_addr, pe->command, sizeof pe->command);
+  pe->command[0] = 0; /* read only for an audit: most execs are allowed silently */
 
   /* What the program calls itself: a multi-call binary (busybox) runs the applet argv[0] names.
    * Used for deny lists only, since a program may give itself any argv[0]. */
@@ -226,6 +269,7 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   /* /proc/PID/exe names no program: show the file it is. */
   const char *shown = strncmp(given, "/proc/", 6) ? given : resolved;
   if (v.effect == EFFECT_DISABLE) return;
+  read_command(pid, argv_addr, pe->command, sizeof pe->command);
   /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
    * merged-/usr image): one audit per attempt to run it. */
   static struct { pid_t pid; time_t when; char resolved[PATH_MAX]; char command[1024]; } last;
@@ -264,7 +308,8 @@ static void on_exec_event(pid_t pid) {
   struct verdict v = policy_check_process(candidates, 2, NULL);
   if (v.effect != EFFECT_DISABLE) {
     char command[1024] = "";
-    if (known) snprintf(command, sizeof command, "%s", pe->command);
+    if (known && pe->command[0]) snprintf(command, sizeof command, "%s", pe->command);
+    else proc_cmdline(pid, command, sizeof command); /* the new program's argv, as the kernel laid it out */
     emit_process(exe, known ? pe->parent : "unknown", command[0] ? command : exe, pid, v, 1);
     if (v.effect == EFFECT_PREVENT) kill(pid, SIGKILL);
   }
