@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { type EmbedConfig, resolveEmbedConfig } from '../../embed/config.js';
-import { embedWithResolver } from '../../embed/embed-with-resolver.js';
+import type { embedWithResolver } from '../../embed/embed-with-resolver.js';
 import { ImageResolutionError } from '../../embed/errors.js';
 import type { ImageConfigResolver } from '../../embed/image-config.js';
 import { createDefaultImageResolver } from '../../images/default-resolver.js';
-import { parseTaskDefinitionInput } from '../../taskdef/parse-input.js';
 import { mintDefenderToken, type SigningKey } from '../defender-token.js';
 import { HttpError, jsonResponse } from './http-error.js';
 import type { Route } from './router.js';
@@ -61,6 +60,12 @@ export function embedRoute(options: EmbedRouteOptions): Route {
     auth: 'admin',
     bodyLimit: EMBED_BODY_LIMIT,
     async handle({ request }) {
+      // The transform and the task definition schemas load with the first embed, not at start-up:
+      // the policy Lambda mostly serves sidecars (policies, audits), which never need them.
+      const [{ embedWithResolver: embed }, { parseTaskDefinitionInput }] = await Promise.all([
+        import('../../embed/embed-with-resolver.js'),
+        import('../../taskdef/parse-input.js'),
+      ]);
       const query = parseQuery(EmbedQuerySchema, request);
       const input = readBody(request);
       const config: EmbedConfig = { ...base };
@@ -84,7 +89,7 @@ export function embedRoute(options: EmbedRouteOptions): Route {
       }
       let result: Awaited<ReturnType<typeof embedWithResolver>>;
       try {
-        result = await embedWithResolver(input, config, resolver);
+        result = await embed(input, config, resolver);
       } catch (error) {
         if (error instanceof ImageResolutionError)
           throw new HttpError(422, 'image_lookup_failed', error.message);
