@@ -129,11 +129,17 @@ static void normalize(char *path) {
 static const char *merged_usr_alias(const char *resolved, char *buf, size_t cap) {
   static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
   for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
-    char usr[32], real[PATH_MAX];
+    char usr[32], link[64];
     snprintf(usr, sizeof usr, "/usr%s/", tops[i]);
     size_t n = strlen(usr);
     if (strncmp(resolved, usr, n)) continue;
-    if (!realpath(tops[i], real) || strncmp(real, usr, n - 1) || real[n - 1]) return NULL;
+    /* One readlink rather than realpath's one per component: a merged /usr links /bin to "usr/bin"
+     * (or "/usr/bin"). */
+    ssize_t len = readlink(tops[i], link, sizeof link - 1);
+    if (len < 0) return NULL;
+    link[len] = 0;
+    usr[n - 1] = 0; /* "/usr/bin" */
+    if (strcmp(link, usr) && strcmp(link, usr + 1)) return NULL;
     snprintf(buf, cap, "%s/%s", tops[i], resolved + n);
     return buf;
   }
