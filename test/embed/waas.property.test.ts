@@ -89,10 +89,12 @@ describe('Function: embedTaskDefinition (WAAS properties)', () => {
           expect(result.decision.changes.some((c) => c.message.startsWith('WAAS left off'))).toBe(true);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 400 },
     );
-    // Each branch must be exercised, or the properties prove little.
-    expect(seen.waas).toBeGreaterThan(25);
+    // Each branch must be exercised, or the properties prove little. Over 400 runs WAAS applies about
+    // 70 times and each other branch about 160 (measured); a floor of 20 is over six standard
+    // deviations below, so an unlucky seed does not fail the suite (200 runs with a floor of 25 did).
+    expect(seen.waas).toBeGreaterThan(20);
     expect(seen.skipped).toBeGreaterThan(20);
     expect(seen.rejected).toBeGreaterThan(20);
   });
