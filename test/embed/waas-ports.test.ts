@@ -9,23 +9,13 @@ import type {
   PortMapping,
   RegisterTaskDefinitionRequest,
 } from '../../src/taskdef/types.js';
+import { fargateTask } from './fixtures.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
-function task(
-  containers: ContainerDefinition[],
-  extra: Partial<RegisterTaskDefinitionRequest> = {},
-): RegisterTaskDefinitionRequest {
-  return {
-    family: 'web',
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '512',
-    memory: '1024',
-    containerDefinitions: containers,
-    ...extra,
-  };
-}
+/** The shared Fargate fixture, with the containers first since every case here names them. */
+const task = (containers: ContainerDefinition[], extra: Partial<RegisterTaskDefinitionRequest> = {}) =>
+  fargateTask(extra, containers);
 
 function app(name: string, portMappings?: PortMapping[]): ContainerDefinition {
   return {
