@@ -17,15 +17,18 @@ function once(agent: Agent, port: number, path: string): Promise<void> {
   });
 }
 
-/** CPU seconds (user + system) used so far by nginx: the master and its workers. */
-async function nginxCpu(pid: number | undefined): Promise<number> {
-  if (!pid) return 0;
+/** CPU seconds (user + system) used so far by the proxy's nginx masters and their workers. */
+async function nginxCpu(pids: number[]): Promise<number> {
   const { readFile } = await import('node:fs/promises');
-  const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
-    .split(/\s+/)
-    .filter(Boolean);
+  const all: string[] = [];
+  for (const pid of pids) {
+    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
+      .split(/\s+/)
+      .filter(Boolean);
+    all.push(String(pid), ...kids);
+  }
   let ticks = 0;
-  for (const p of [String(pid), ...kids]) {
+  for (const p of all) {
     const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
@@ -99,10 +102,10 @@ export async function bench(): Promise<BenchResult[]> {
     paranoiaLevel: 1,
   });
   try {
-    const cpu0 = [await nginxCpu(proxy.pid), await nginxCpu(plain.pid)];
+    const cpu0 = [await nginxCpu(proxy.pids), await nginxCpu(plain.pids)];
     const n = 3000;
     const [direct, proxied, bare] = await latencies([app.port, port, plainPort], n);
-    const cpu = [(await nginxCpu(proxy.pid)) - cpu0[0]!, (await nginxCpu(plain.pid)) - cpu0[1]!];
+    const cpu = [(await nginxCpu(proxy.pids)) - cpu0[0]!, (await nginxCpu(plain.pids)) - cpu0[1]!];
     const l = { d50: direct!.p50, d99: direct!.p99, p50: proxied!.p50, p99: proxied!.p99 };
     const directRps = await throughput(app.port);
     const proxiedRps = await throughput(port);

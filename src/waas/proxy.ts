@@ -1,15 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { appendFile, chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
-import { ModsecRecordSchema, modsecToAudit, type WaasAuditContext } from './audit-convert.js';
+import type { WaasAuditContext } from './audit-convert.js';
 import { WaasProcessError } from './errors.js';
-import { renderConfig, type WaasSystemPaths } from './render-config.js';
-
-const run = promisify(execFile);
+import { ModsecLogTail } from './modsec-log-tail.js';
+import { NginxProcess } from './nginx-process.js';
+import { renderFrontNginx, renderWaf, type WaasSystemPaths } from './render-config.js';
 
 export interface WaasProxyOptions extends WaasAuditContext {
   listenPort: number;
@@ -22,26 +20,49 @@ export interface WaasProxyOptions extends WaasAuditContext {
   workDir?: string;
   nginxBinary?: string;
   paths?: WaasSystemPaths;
-  /** How often the ModSecurity audit log is read. */
+  /** How often the ModSecurity audit logs are read. */
   auditPollMs?: number;
+  /**
+   * How long a replaced WAF instance keeps running normally after the swap, so that connections
+   * the front opened just before it are accepted and served there; then it finishes what it has.
+   */
+  drainMs?: number;
   onError?: (error: Error) => void;
 }
 
+/** One nginx with ModSecurity for one policy, on its own socket and in its own directory. */
+interface WafInstance {
+  dir: string;
+  nginx: NginxProcess;
+  tail: ModsecLogTail;
+}
+
 /**
- * The WAAS reverse proxy: Debian's nginx with ModSecurity v3 and the OWASP CRS, configured from
- * the compiled `waas` policy, in the foreground as a child process. Reloads (new policy) go through
- * `nginx -t` first and then SIGHUP, so a bad policy never replaces a working one and in-flight
- * connections finish on the old workers. ModSecurity's JSON audit records become `waas` audits.
+ * The WAAS reverse proxy: Debian's nginx with ModSecurity v3 and the OWASP CRS, in two layers run
+ * as child processes. The front listens on the exposed port and never reloads; it connects per
+ * request to the current WAF instance through a symlinked unix socket. A policy change starts a
+ * new WAF instance beside the old one (after `nginx -t`, so a bad policy never replaces a working
+ * one), swaps the symlink, and retires the old instance once its requests are done. Clients'
+ * connections never meet a reload, so none is reset: nginx's own SIGHUP reload closes idle
+ * keep-alive connections, and a request a client sends at that moment is lost.
  */
 export class WaasProxy {
-  private child: ChildProcess | undefined;
   private workDir = '';
   private ownsWorkDir = false;
-  private auditOffset = 0;
+  private front: NginxProcess | undefined;
+  private waf: WafInstance | undefined;
+  private readonly retiring = new Set<WafInstance>();
+  private readonly retirements = new Set<Promise<void>>();
+  private drainCut = new AbortController();
+  private generation = 0;
+  private changes: Promise<unknown> = Promise.resolve();
   private auditTimer: NodeJS.Timeout | undefined;
   private tailing: Promise<void> = Promise.resolve();
-  private stderr = '';
-  private exited: Promise<number | null> | undefined;
+  private stopping = false;
+  private ended!: (code: number | null) => void;
+  private readonly endedPromise = new Promise<number | null>((resolve) => {
+    this.ended = resolve;
+  });
   /** Audits written so far. */
   audits = 0;
 
@@ -51,50 +72,27 @@ export class WaasProxy {
     return this.options.nginxBinary ?? 'nginx';
   }
 
-  private get files() {
-    const w = this.workDir;
-    return {
-      conf: join(w, 'nginx.conf'),
-      modsec: join(w, 'modsecurity.conf'),
-      modsecLog: join(w, 'modsec-audit.json'),
-      errorLog: join(w, 'error.log'),
-      pid: join(w, 'nginx.pid'),
-    };
+  /** Masters of the front and of the current WAF instance (their workers are their children). */
+  get pids(): number[] {
+    return [this.front?.pid, this.waf?.nginx.pid].filter((p): p is number => p !== undefined);
   }
 
-  /** nginx's own pid (the master), once started. */
-  get pid(): number | undefined {
-    return this.child?.pid;
+  /** Where the layers' files are (a new temporary directory unless `workDir` was given). */
+  get workDirectory(): string {
+    return this.workDir;
   }
 
-  private async write(waas: CompiledWaas): Promise<void> {
-    const rendered = renderConfig(waas, {
-      listenPort: this.options.listenPort,
-      listenHost: this.options.listenHost ?? '127.0.0.1',
-      upstreamPort: this.options.upstreamPort,
-      workDir: this.workDir,
-      modsecAuditLog: this.files.modsecLog,
-      // Workers drop root; they need only the sockets and temp directories nginx hands them.
-      user: process.getuid?.() === 0 ? 'nobody nogroup' : undefined,
-      paths: this.options.paths,
-    });
-    await writeFile(this.files.modsec, rendered.modsecurityConf);
-    await writeFile(this.files.conf, rendered.nginxConf);
+  /** The symlink the front connects through. */
+  private get wafLink(): string {
+    return join(this.workDir, 'waf.sock');
   }
 
-  private async test(): Promise<void> {
-    const f = this.files;
-    try {
-      await run(this.nginx, ['-t', '-q', '-p', this.workDir, '-c', f.conf, '-e', f.errorLog]);
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr ?? String(error);
-      throw new WaasProcessError(`nginx rejected the WAAS configuration: ${stderr.trim()}`, stderr, {
-        cause: error,
-      });
-    }
+  private get user(): string | undefined {
+    // Workers drop root; they need only the sockets and temp directories nginx hands them.
+    return process.getuid?.() === 0 ? 'nobody nogroup' : undefined;
   }
 
-  /** Renders the configuration, checks it, starts nginx and waits until the port accepts connections. */
+  /** Starts the WAF layer for `waas`, then the front, and resolves once the port accepts connections. */
   async start(waas: CompiledWaas): Promise<void> {
     if (this.options.workDir) {
       this.workDir = this.options.workDir;
@@ -103,82 +101,156 @@ export class WaasProxy {
       this.workDir = await mkdtemp(join(tmpdir(), 'ecs-admission-waas-'));
       this.ownsWorkDir = true;
     }
-    // Workers (nobody) must reach the temp directories nginx creates for them inside.
+    // Workers (nobody) must reach the sockets and temp directories inside.
     await chmod(this.workDir, 0o711);
-    await mkdir(join(this.workDir, 'modsec-tmp'), { recursive: true });
-    await mkdir(join(this.workDir, 'modsec-data'), { recursive: true });
-    await rm(join(this.workDir, 'waf.sock'), { force: true });
-    await (await open(this.files.modsecLog, 'a', 0o600)).close();
-    this.auditOffset = (await stat(this.files.modsecLog)).size;
-    await this.write(waas);
-    await this.test();
-    const f = this.files;
-    const child = spawn(this.nginx, ['-p', this.workDir, '-c', f.conf, '-e', f.errorLog], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.child = child;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-4096);
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const started = Date.now();
-    while (!(await canConnect(this.options.listenHost ?? '127.0.0.1', this.options.listenPort))) {
-      if (child.exitCode !== null || Date.now() - started > 10_000) {
-        const log = await readFile(f.errorLog, 'utf8').catch(() => '');
-        await this.stop();
-        throw new WaasProcessError(
-          `nginx did not start listening on port ${this.options.listenPort}: ${(this.stderr || log).trim().slice(-500)}`,
-          this.stderr,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 25));
+    await rm(this.wafLink, { force: true });
+    try {
+      this.waf = await this.launchWaf(waas);
+      await this.pointFrontAt(this.waf);
+      const frontDir = join(this.workDir, 'front');
+      await mkdir(frontDir, { recursive: true });
+      await chmod(frontDir, 0o711);
+      await writeFile(
+        join(frontDir, 'nginx.conf'),
+        renderFrontNginx({
+          listenPort: this.options.listenPort,
+          listenHost: this.options.listenHost ?? '127.0.0.1',
+          workDir: frontDir,
+          wafSocket: this.wafLink,
+          user: this.user,
+          paths: this.options.paths,
+        }),
+      );
+      const front = new NginxProcess(this.nginx, frontDir, 'front');
+      this.front = front;
+      await front.test();
+      const host = this.options.listenHost ?? '127.0.0.1';
+      await front.start(
+        () => canConnect(host, this.options.listenPort),
+        `listening on port ${this.options.listenPort}`,
+      );
+      this.watch(front, () => this.front === front);
+    } catch (error) {
+      await this.stop();
+      throw error;
     }
     this.auditTimer = setInterval(() => {
       this.convertAudits().catch((e: unknown) => this.fail(e));
     }, this.options.auditPollMs ?? 200);
   }
 
-  private fail(error: unknown): void {
-    this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  /** Ends `done` when a layer still in service exits on its own. */
+  private watch(nginx: NginxProcess, inService: () => boolean): void {
+    void nginx.exited.then((code) => {
+      if (!this.stopping && inService()) {
+        this.fail(new WaasProcessError(`nginx (WAAS) exited with code ${code}`, ''));
+        this.ended(code);
+      }
+    });
   }
 
-  /** Applies a new policy without dropping connections; on a bad configuration the old one stays. */
-  async reload(waas: CompiledWaas): Promise<void> {
-    const f = this.files;
-    const [oldConf, oldModsec] = await Promise.all([readFile(f.conf, 'utf8'), readFile(f.modsec, 'utf8')]);
-    await this.write(waas);
+  /** Renders, tests and starts a WAF instance in a new directory; removes it again on failure. */
+  private async launchWaf(waas: CompiledWaas): Promise<WafInstance> {
+    const dir = join(this.workDir, `waf-${++this.generation}`);
+    const socket = join(dir, 'waf.sock');
+    const modsecAuditLog = join(dir, 'modsec-audit.json');
+    // Rendered first: a policy the renderer refuses leaves nothing behind.
+    const rendered = renderWaf(waas, {
+      upstreamPort: this.options.upstreamPort,
+      workDir: dir,
+      socket,
+      modsecAuditLog,
+      user: this.user,
+      paths: this.options.paths,
+    });
+    await mkdir(join(dir, 'modsec-tmp'), { recursive: true });
+    await mkdir(join(dir, 'modsec-data'), { recursive: true });
+    await chmod(dir, 0o711);
+    await (await open(modsecAuditLog, 'a', 0o600)).close();
+    await writeFile(join(dir, 'modsecurity.conf'), rendered.modsecurityConf);
+    await writeFile(join(dir, 'nginx.conf'), rendered.nginxConf);
+    const nginx = new NginxProcess(this.nginx, dir, 'WAF');
     try {
-      await this.test();
+      await nginx.test();
+      await nginx.start(() => canConnect(socket), 'on its unix socket');
     } catch (error) {
-      await writeFile(f.conf, oldConf);
-      await writeFile(f.modsec, oldModsec);
+      await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    const pid = this.child?.pid;
-    if (!pid) throw new WaasProcessError('nginx is not running', this.stderr);
-    const before = await children(pid);
-    process.kill(pid, 'SIGHUP');
-    // Applied once a new worker is up and every old one has stopped accepting (it is gone, or
-    // "shutting down" while it finishes its open connections).
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const now = await children(pid);
-      if (now.some((c) => !before.includes(c))) {
-        const old = now.filter((c) => before.includes(c));
-        const titles = await Promise.all(
-          old.map((c) => readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '')),
-        );
-        if (titles.every((t) => t === '' || t.includes('shutting down') || !t.includes('worker'))) return;
+    const instance = { dir, nginx, tail: new ModsecLogTail(modsecAuditLog, this.options) };
+    this.watch(nginx, () => this.waf === instance);
+    return instance;
+  }
+
+  /** Atomically points the front's socket symlink at `instance` (rename replaces the old link). */
+  private async pointFrontAt(instance: WafInstance): Promise<void> {
+    const name = instance.dir.slice(this.workDir.length + 1);
+    const next = `${this.wafLink}.next`;
+    await rm(next, { force: true });
+    await symlink(join(name, 'waf.sock'), next);
+    await rename(next, this.wafLink);
+  }
+
+  /**
+   * Applies a new policy: every request the front receives after this resolves is inspected under
+   * it. On a configuration nginx refuses, the running one stays and the error says why.
+   */
+  reload(waas: CompiledWaas): Promise<void> {
+    const next = this.changes.then(async () => {
+      const old = this.waf;
+      if (!this.front?.running || !old || this.stopping) {
+        throw new WaasProcessError('the WAAS proxy is not running', '');
       }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new WaasProcessError('nginx did not start new workers after SIGHUP', this.stderr);
+      const instance = await this.launchWaf(waas);
+      await this.pointFrontAt(instance);
+      this.waf = instance;
+      this.retire(old);
+    });
+    this.changes = next.catch(() => {});
+    return next;
+  }
+
+  private retire(instance: WafInstance): void {
+    this.retiring.add(instance);
+    const signal = this.drainCut.signal;
+    const done = (async () => {
+      if (!signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.drainMs ?? 1000);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      // Open requests (a websocket, a long download) finish under the old policy.
+      await instance.nginx.stop(signal.aborted ? 5000 : 3_600_000);
+      await this.convertAudits();
+      this.retiring.delete(instance);
+      await rm(instance.dir, { recursive: true, force: true });
+    })().catch((error: unknown) => this.fail(error));
+    this.retirements.add(done);
+    void done.finally(() => this.retirements.delete(done));
+  }
+
+  private fail(error: unknown): void {
+    this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
   }
 
   /** Moves new ModSecurity audit records into the audit file; returns how many audits were written. */
   convertAudits(): Promise<number> {
     // One conversion at a time: two readers at the same offset would write every audit twice.
-    const next = this.tailing.then(() => this.convertNewRecords());
+    const next = this.tailing.then(async () => {
+      const lines: string[] = [];
+      for (const instance of [...this.retiring, ...(this.waf ? [this.waf] : [])]) {
+        for (const audit of await instance.tail.read()) lines.push(JSON.stringify(audit));
+      }
+      if (lines.length > 0) {
+        await appendFile(this.options.auditFile, `${lines.join('\n')}\n`, { mode: 0o666 });
+        this.audits += lines.length;
+      }
+      return lines.length;
+    });
     this.tailing = next.then(
       () => {},
       () => {},
@@ -186,85 +258,41 @@ export class WaasProxy {
     return next;
   }
 
-  private async convertNewRecords(): Promise<number> {
-    const f = this.files;
-    let size: number;
-    try {
-      size = (await stat(f.modsecLog)).size;
-    } catch {
-      return 0;
-    }
-    if (size < this.auditOffset) this.auditOffset = 0;
-    if (size === this.auditOffset) return 0;
-    const handle = await open(f.modsecLog, 'r');
-    const chunk = Buffer.alloc(size - this.auditOffset);
-    try {
-      await handle.read(chunk, 0, chunk.length, this.auditOffset);
-    } finally {
-      await handle.close();
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last < 0) return 0;
-    this.auditOffset += last + 1;
-    const out: string[] = [];
-    for (const line of chunk.subarray(0, last).toString('utf8').split('\n')) {
-      const text = line.replace(/^\0+/, '').trim();
-      if (!text) continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      const parsed = ModsecRecordSchema.safeParse(record);
-      if (!parsed.success) continue;
-      const audit = modsecToAudit(parsed.data, this.options);
-      if (audit) out.push(JSON.stringify(audit));
-    }
-    if (out.length > 0) {
-      await appendFile(this.options.auditFile, `${out.join('\n')}\n`, { mode: 0o666 });
-      this.audits += out.length;
-    }
-    return out.length;
-  }
-
-  /** Graceful stop (SIGQUIT: in-flight requests finish), then converts the last audit records. */
+  /** Graceful stop of both layers (in-flight requests finish), then converts the last audit records. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.auditTimer) clearInterval(this.auditTimer);
     this.auditTimer = undefined;
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGQUIT');
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000));
-      if ((await Promise.race([this.exited, timeout])) === 'timeout') {
-        child.kill('SIGKILL');
-        await this.exited;
-      }
-    }
-    this.child = undefined;
-    await this.tailing.catch(() => {});
-    if (this.workDir) await this.convertAudits().catch(() => 0);
+    await this.changes;
+    await this.front?.stop();
+    this.drainCut.abort();
+    await Promise.all([this.waf?.nginx.stop(), ...[...this.retiring].map((w) => w.nginx.stop())]);
+    await Promise.all([...this.retirements]);
+    await this.convertAudits().catch(() => 0);
+    if (this.waf) await rm(this.waf.dir, { recursive: true, force: true });
+    this.front = undefined;
+    this.waf = undefined;
     if (this.ownsWorkDir && this.workDir) await rm(this.workDir, { recursive: true, force: true });
+    this.ended(null);
   }
 
-  /** Resolves with nginx's exit code when it exits on its own. */
+  /** Resolves when the proxy ends: stopped, or one of its nginx masters exited on its own. */
   get done(): Promise<number | null> {
-    return this.exited ?? Promise.resolve(null);
+    return this.endedPromise;
   }
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+/** Whether a TCP port (host and port) or a unix socket (path) accepts connections. */
+function canConnect(hostOrPath: string, port?: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: host === '0.0.0.0' ? '127.0.0.1' : host, port });
+    const socket =
+      port === undefined
+        ? connect({ path: hostOrPath })
+        : connect({ host: hostOrPath === '0.0.0.0' ? '127.0.0.1' : hostOrPath, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function children(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(/\s+/).filter(Boolean).map(Number);
 }

@@ -46,16 +46,14 @@ export const CRS_FILES: Record<WaasProtection, readonly string[]> = {
 const ALWAYS_BEFORE = ['REQUEST-901-INITIALIZATION.conf', 'REQUEST-905-COMMON-EXCEPTIONS.conf'];
 const ALWAYS_AFTER = ['REQUEST-949-BLOCKING-EVALUATION.conf'];
 
-/** What the proxy's files depend on besides the policy. */
-export interface RenderOptions {
-  /** Port the proxy listens on (the task's exposed port). */
-  listenPort: number;
-  /** Address to listen on: loopback for the CLI, all addresses in the sidecar. */
-  listenHost: string;
+/** What the WAF layer's files depend on besides the policy. */
+export interface WafRenderOptions {
   /** Port of the application, reached on 127.0.0.1 (awsvpc tasks share localhost). */
   upstreamPort: number;
-  /** Working directory: pid, logs, temp files and the rendered files live here. */
+  /** This WAF instance's own directory: pid, logs, temp files, its socket and its rendered files. */
   workDir: string;
+  /** Unix socket this instance listens on; the front reaches it through a symlink. */
+  socket: string;
   /** ModSecurity's JSON audit log, converted into `waas` audits. */
   modsecAuditLog: string;
   /** User the worker processes run as when nginx starts as root. */
@@ -63,7 +61,21 @@ export interface RenderOptions {
   paths?: WaasSystemPaths;
 }
 
-export interface RenderedConfig {
+/** What the front layer depends on: never the policy, so a policy change never restarts it. */
+export interface FrontRenderOptions {
+  /** Port the proxy listens on (the task's exposed port). */
+  listenPort: number;
+  /** Address to listen on: loopback for the CLI, all addresses in the sidecar. */
+  listenHost: string;
+  /** The front's directory: pid, logs and temp files. */
+  workDir: string;
+  /** Path of the symlink to the current WAF instance's socket, connected anew for each request. */
+  wafSocket: string;
+  user?: string;
+  paths?: WaasSystemPaths;
+}
+
+export interface RenderedWaf {
   nginxConf: string;
   modsecurityConf: string;
 }
@@ -143,7 +155,10 @@ function unparseableBodyRules(protections: readonly WaasProtection[]): string[] 
  * our audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the
  * rule files of the enabled protections. Pure: same input, same text.
  */
-export function renderModsecurity(waas: CompiledWaas, options: RenderOptions): string {
+export function renderModsecurity(
+  waas: CompiledWaas,
+  options: Pick<WafRenderOptions, 'workDir' | 'modsecAuditLog' | 'paths'>,
+): string {
   const paths = options.paths ?? DEBIAN_PATHS;
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const lines: string[] = [
@@ -224,42 +239,15 @@ export function renderModsecurity(waas: CompiledWaas, options: RenderOptions): s
  */
 export const BLOCK_STATUS = 471;
 
-/**
- * Renders nginx.conf: a foreground master with its pid, logs and temp files under the working
- * directory (never /etc/nginx or /var), and two servers:
- * - the front, on the exposed port, with ModSecurity off: passes everything to the WAF layer over a
- *   unix socket and replaces {@link BLOCK_STATUS} with the block page;
- * - the WAF layer, with ModSecurity on, proxying to the app on 127.0.0.1.
- * Two layers because ModSecurity-nginx loses a transaction (its audit record and rule messages)
- * when nginx serves a custom error page by internal redirect in the same server.
- * Both keep upstream connections alive, pass websocket upgrades, stream responses and pass the
- * client's headers unchanged (Host included).
- */
-export function renderNginx(waas: CompiledWaas, options: RenderOptions): string {
-  const paths = options.paths ?? DEBIAN_PATHS;
-  const w = options.workDir;
-  const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  const listen = options.listenHost.includes(':') ? `[${options.listenHost}]` : options.listenHost;
-  const proxy = (upstream: string, extra: string) => `proxy_pass http://${upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Host $http_host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $ecs_admission_connection;
-${extra}      proxy_pass_header Server;
-      proxy_pass_header Date;
-      # Responses are streamed as the app writes them (server-sent events, long polls, downloads).
-      proxy_buffering off;
-      proxy_read_timeout 3600s;
-      proxy_send_timeout 3600s;
-      proxy_connect_timeout 5s;`;
-  return `# Rendered by ecs-admission from the compiled waas policy; do not edit.
-load_module ${paths.modsecurityModule};
-daemon off;
+/** The main context both layers share: a foreground master whose files stay in its directory. */
+function mainContext(w: string, paths: WaasSystemPaths, user: string | undefined, preamble: string): string {
+  return `# Rendered by ecs-admission; do not edit.
+${preamble}daemon off;
 master_process on;
 worker_processes 1;
 pid ${w}/nginx.pid;
 error_log ${w}/error.log warn;
-${options.user ? `user ${options.user};\n` : ''}
+${user ? `user ${user};\n` : ''}
 events {
   worker_connections 4096;
 }
@@ -273,7 +261,6 @@ http {
   fastcgi_temp_path ${w}/fastcgi;
   uwsgi_temp_path ${w}/uwsgi;
   scgi_temp_path ${w}/scgi;
-  client_max_body_size ${bodyLimit};
   client_body_buffer_size 128k;
   keepalive_timeout 75s;
   keepalive_requests 10000;
@@ -282,26 +269,52 @@ http {
     default upgrade;
     '' '';
   }
+`;
+}
+
+/** Proxying as both layers do it: HTTP/1.1, websocket upgrades, streamed responses, headers unchanged. */
+function proxyTo(upstream: string, extra: string): string {
+  return `proxy_pass http://${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $ecs_admission_connection;
+${extra}      proxy_pass_header Server;
+      proxy_pass_header Date;
+      # Responses are streamed as the app writes them (server-sent events, long polls, downloads).
+      proxy_buffering off;
+      proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
+      proxy_connect_timeout 5s;`;
+}
+
+/**
+ * Renders the front layer's nginx.conf: the server on the exposed port, ModSecurity off. It passes
+ * everything to the current WAF instance over a unix socket and replaces {@link BLOCK_STATUS} with
+ * the block page. It depends on no policy field, so it runs from start to stop: client connections
+ * never meet a reload. Each request connects to the WAF socket anew (a unix connect costs
+ * microseconds) so that a new WAF instance takes every request from the moment its socket is
+ * swapped in; a kept-alive connection would stay on the old instance.
+ * Two layers also because ModSecurity-nginx loses a transaction (its audit record and rule
+ * messages) when nginx serves a custom error page by internal redirect in the same server.
+ */
+export function renderFrontNginx(options: FrontRenderOptions): string {
+  const paths = options.paths ?? DEBIAN_PATHS;
+  const listen = options.listenHost.includes(':') ? `[${options.listenHost}]` : options.listenHost;
+  return `${mainContext(options.workDir, paths, options.user, '')}
+  # The WAF layer enforces the policy's body limit.
+  client_max_body_size 0;
 
   upstream ecs_admission_waf {
-    server unix:${w}/waf.sock;
-    keepalive 64;
+    server unix:${options.wafSocket};
   }
-
-  upstream ecs_admission_app {
-    server 127.0.0.1:${options.upstreamPort};
-    keepalive 64;
-  }
-
-  modsecurity_rules_file ${w}/modsecurity.conf;
 
   server {
     listen ${listen}:${options.listenPort};
     server_name _;
-    modsecurity off;
 
     location / {
-      ${proxy(
+      ${proxyTo(
         'ecs_admission_waf',
         `      proxy_set_header X-Ecs-Admission-Client $remote_addr;
       # Bodies go on as they arrive; the WAF layer buffers them for inspection.
@@ -318,17 +331,38 @@ http {
       return 403 ${nginxString(BLOCK_PAGE)};
     }
   }
+}
+`;
+}
+
+/**
+ * Renders one WAF instance's nginx.conf: ModSecurity (unless the effect is disable) on a unix
+ * socket, proxying to the app on 127.0.0.1 with kept-alive connections. The client's address comes
+ * from the front in a header (for ModSecurity's REMOTE_ADDR and the audits) and is stripped before
+ * the app.
+ */
+export function renderWafNginx(waas: CompiledWaas, options: WafRenderOptions): string {
+  const paths = options.paths ?? DEBIAN_PATHS;
+  const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  return `${mainContext(options.workDir, paths, options.user, `load_module ${paths.modsecurityModule};\n`)}
+  client_max_body_size ${bodyLimit};
+
+  upstream ecs_admission_app {
+    server 127.0.0.1:${options.upstreamPort};
+    keepalive 64;
+  }
+
+  modsecurity_rules_file ${options.workDir}/modsecurity.conf;
 
   server {
-    listen unix:${w}/waf.sock;
+    listen unix:${options.socket};
     server_name _;
     modsecurity ${waas.effect === 'disable' ? 'off' : 'on'};
-    # The client's address, for ModSecurity (REMOTE_ADDR, allow-listed sources) and the audits.
     set_real_ip_from unix:;
     real_ip_header X-Ecs-Admission-Client;
 
     location / {
-      ${proxy(
+      ${proxyTo(
         'ecs_admission_app',
         `      proxy_set_header X-Ecs-Admission-Client "";
       # Request bodies stay buffered here: ModSecurity must see the whole body before the app does.
@@ -341,7 +375,7 @@ http {
 `;
 }
 
-/** Both files for one policy. */
-export function renderConfig(waas: CompiledWaas, options: RenderOptions): RenderedConfig {
-  return { nginxConf: renderNginx(waas, options), modsecurityConf: renderModsecurity(waas, options) };
+/** Both files of one WAF instance for one policy. */
+export function renderWaf(waas: CompiledWaas, options: WafRenderOptions): RenderedWaf {
+  return { nginxConf: renderWafNginx(waas, options), modsecurityConf: renderModsecurity(waas, options) };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -432,46 +432,69 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
     );
   });
 
-  it('applies a new policy on reload and loses no request under load while reloading', async () => {
+  it('applies a new policy on reload and resets no connection under keep-alive load while reloading', async () => {
     await withProxy({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, async (proxy, port) => {
       const attack = () => send(port, '/r?id=1%20UNION%20SELECT%20password%20FROM%20users');
       const before = await attack();
+      const frontPid = proxy.pids[0];
+      const firstWaf = proxy.pids[1];
       let stop = false;
       const failures: string[] = [];
       let done = 0;
+      // Kept-alive connections, GETs and POSTs, no retry: a request lost at a reload fails here.
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-      const worker = async () => {
+      const worker = async (w: number) => {
         while (!stop) {
+          const n = done++;
+          const post = n % 2 === 1;
           try {
-            const r = await send(port, `/load/${done}`, { agent });
-            if (r.status !== 200) failures.push(String(r.status));
+            const r = await send(port, `/load/${n}`, {
+              agent,
+              method: post ? 'POST' : 'GET',
+              headers: post ? { 'content-type': 'application/json' } : {},
+              body: post ? JSON.stringify({ worker: w, n }) : undefined,
+            });
+            if (r.status !== 200) failures.push(`${n}: HTTP ${r.status}`);
           } catch (error) {
-            failures.push(error instanceof Error ? error.message : String(error));
+            failures.push(`${n}: ${error instanceof Error ? error.message : String(error)}`);
           }
-          done++;
         }
       };
 
       // Act
-      const workers = Array.from({ length: 8 }, worker);
-      await new Promise((r) => setTimeout(r, 200));
-      await proxy.reload({ effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 });
-      await new Promise((r) => setTimeout(r, 200));
-      await proxy.reload({ effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel: 1 });
-      await new Promise((r) => setTimeout(r, 200));
-      await proxy.reload({ effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 });
-      await new Promise((r) => setTimeout(r, 200));
+      const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+      const policies: CompiledWaas[] = [
+        { effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 },
+        { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel: 1 },
+        { effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 },
+        { effect: 'prevent', protections: ['sqli', 'lfi'], paranoiaLevel: 1 },
+        { effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 },
+      ];
+      for (const policy of policies) {
+        await new Promise((r) => setTimeout(r, 150));
+        await proxy.reload(policy);
+      }
+      await new Promise((r) => setTimeout(r, 150));
       stop = true;
       await Promise.all(workers);
       agent.destroy();
       const after = await attack();
+      // The replaced WAF instances finish and go once their drain time is over.
+      await new Promise((r) => setTimeout(r, 1500));
 
       // Assess
       expect(before.status).toBe(403);
       expect(after.status).toBe(200);
       expect(done).toBeGreaterThan(100);
       expect(failures).toEqual([]);
-      expect(app.seen.filter((s) => s.url.startsWith('/load/')).length).toBe(done);
+      const loads = app.seen.filter((s) => s.url.startsWith('/load/'));
+      expect(loads.length).toBe(done);
+      expect(new Set(loads.map((s) => s.url)).size).toBe(done);
+      expect(proxy.pids[0]).toBe(frontPid);
+      expect(proxy.pids[1]).not.toBe(firstWaf);
+      expect(() => process.kill(firstWaf!, 0)).toThrow();
+      const dirs = await readdir(proxy.workDirectory);
+      expect(dirs.filter((d) => d.startsWith('waf-'))).toEqual([`waf-${policies.length + 1}`]);
     });
   });
 });

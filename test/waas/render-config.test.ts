@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { WaasConfigError } from '../../src/waas/errors.js';
-import { renderModsecurity, renderNginx } from '../../src/waas/render-config.js';
+import { renderFrontNginx, renderModsecurity, renderWafNginx } from '../../src/waas/render-config.js';
 
 const options = {
-  listenPort: 8080,
-  listenHost: '0.0.0.0',
   upstreamPort: 80,
   workDir: '/run/waas',
+  socket: '/run/waas/waf.sock',
   modsecAuditLog: '/run/waas/audit.json',
 };
 
@@ -92,10 +91,10 @@ describe('Function: renderModsecurity', () => {
   });
 });
 
-describe('Function: renderNginx', () => {
-  it('keeps pid, logs and temp files in the working directory and proxies to the app on loopback', () => {
+describe('Function: renderWafNginx', () => {
+  it('keeps pid, logs and temp files in its directory, listens on its socket and proxies to the app on loopback', () => {
     // Act
-    const conf = renderNginx(
+    const conf = renderWafNginx(
       { effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1, bodyLimitBytes: 1000 },
       options,
     );
@@ -106,7 +105,9 @@ describe('Function: renderNginx', () => {
     expect(conf).toContain('error_log /run/waas/error.log');
     expect(conf).toContain('client_body_temp_path /run/waas/client_body;');
     expect(conf).not.toMatch(/\/var\/|pid \/etc|\/run\/nginx/);
-    expect(conf).toContain('listen 0.0.0.0:8080;');
+    expect(conf).toContain('listen unix:/run/waas/waf.sock;');
+    expect(conf).toContain('modsecurity on;');
+    expect(conf).toContain('modsecurity_rules_file /run/waas/modsecurity.conf;');
     expect(conf).toContain('server 127.0.0.1:80;');
     expect(conf).toContain('client_max_body_size 1000;');
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
@@ -115,9 +116,45 @@ describe('Function: renderNginx', () => {
 
   it('turns ModSecurity off when the effect is disable', () => {
     // Act
-    const conf = renderNginx({ effect: 'disable', protections: [], paranoiaLevel: 1 }, options);
+    const conf = renderWafNginx({ effect: 'disable', protections: [], paranoiaLevel: 1 }, options);
 
     // Assess
+    expect(conf).toContain('modsecurity off;');
     expect(conf).not.toContain('modsecurity on;');
+  });
+});
+
+describe('Function: renderFrontNginx', () => {
+  it('listens on the exposed port without ModSecurity and connects to the WAF socket anew for each request', () => {
+    // Act
+    const conf = renderFrontNginx({
+      listenPort: 8080,
+      listenHost: '0.0.0.0',
+      workDir: '/run/waas/front',
+      wafSocket: '/run/waas/waf.sock',
+    });
+
+    // Assess
+    expect(conf).toContain('listen 0.0.0.0:8080;');
+    expect(conf).toContain('pid /run/waas/front/nginx.pid;');
+    expect(conf).not.toContain('modsecurity');
+    expect(conf).toContain('server unix:/run/waas/waf.sock;');
+    // A kept-alive upstream connection would keep using a replaced WAF instance.
+    expect(conf).not.toMatch(/^\s*keepalive \d+;/m);
+    expect(conf).toContain('error_page 471 =403 /__ecs_admission_blocked;');
+    expect(conf).toContain('client_max_body_size 0;');
+  });
+
+  it('brackets an IPv6 listen address', () => {
+    // Act
+    const conf = renderFrontNginx({
+      listenPort: 8080,
+      listenHost: '::',
+      workDir: '/w',
+      wafSocket: '/w/waf.sock',
+    });
+
+    // Assess
+    expect(conf).toContain('listen [::]:8080;');
   });
 });

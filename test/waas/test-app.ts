@@ -99,28 +99,8 @@ export interface Reply {
   body: string;
 }
 
-/**
- * One HTTP/1.1 request with a name in Host (CRS flags numeric hosts, rule 920350). With a
- * keep-alive agent, a request whose reused connection the server had already closed (an old nginx
- * worker finishing after a reload) is sent again on a new one, as Node's documentation prescribes
- * for `req.reusedSocket`: the server never read it, so nothing is lost or duplicated.
- */
-export async function send(
-  port: number,
-  path: string,
-  options: Parameters<typeof sendOnce>[2] = {},
-): Promise<Reply> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await sendOnce(port, path, options);
-    } catch (error) {
-      const reused = (error as { reusedSocket?: boolean }).reusedSocket === true;
-      if (!reused || attempt >= 3) throw error;
-    }
-  }
-}
-
-function sendOnce(
+/** One HTTP/1.1 request with a name in Host (CRS flags numeric hosts, rule 920350); no retry. */
+export function send(
   port: number,
   path: string,
   options: {
@@ -159,7 +139,7 @@ function sendOnce(
         res.on('error', reject);
       },
     );
-    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+    req.on('error', reject);
     req.end(options.body);
   });
 }
