@@ -1,5 +1,5 @@
 import type { CompiledWaas } from '../policy/compiled-policy.js';
-import type { WaasOption } from './config.js';
+import type { EmbedConfig, WaasOption } from './config.js';
 
 /**
  * The embed option a task's compiled `waas` policy section asks for, so that a caller holding
@@ -19,4 +19,57 @@ export function waasOptionFromPolicy(waas: CompiledWaas | undefined, base: WaasO
     exposedPort: waas.exposedPort,
     ...(waas.appPort !== undefined ? { appPort: waas.appPort } : {}),
   };
+}
+
+/** One app container as the policy sees it (rules match its name and image). */
+export interface PolicyContainer {
+  name: string;
+  image?: string | undefined;
+}
+
+/**
+ * The embed option for a whole task from its containers' compiled policies: the first container
+ * whose policy enables WAAS (alert or prevent, with an exposed port) decides the ports; when none
+ * does and one's policy says `disable`, WAAS is off; when no policy has a section, `base` stands.
+ * The container is not pinned: the transform protects the one that maps the app port.
+ */
+export function waasOptionForTask(
+  containers: readonly PolicyContainer[],
+  waasFor: (container: PolicyContainer) => CompiledWaas | undefined,
+  base: WaasOption,
+): WaasOption {
+  let disabled: CompiledWaas | undefined;
+  for (const container of containers) {
+    const waas = waasFor(container);
+    if (waas === undefined) continue;
+    if (waas.effect !== 'disable' && waas.exposedPort !== undefined) return waasOptionFromPolicy(waas, base);
+    if (waas.effect === 'disable') disabled ??= waas;
+  }
+  return waasOptionFromPolicy(disabled, base);
+}
+
+/** A task's compiled `waas` policy section for one of its containers (rules match family, name, image). */
+export type WaasLookup = (family: string, container: PolicyContainer) => CompiledWaas | undefined;
+
+/**
+ * {@link waasOptionForTask} for a task definition: its containers other than the defender sidecar
+ * (an already protected input has one) are looked up under its family.
+ */
+export function waasOptionForTaskDefinition(
+  taskDefinition: {
+    family?: string | undefined;
+    containerDefinitions?: readonly { name?: string | undefined; image?: string | undefined }[] | undefined;
+  },
+  config: Pick<EmbedConfig, 'sidecarName' | 'waas'>,
+  lookup: WaasLookup,
+): WaasOption {
+  const family = taskDefinition.family;
+  if (!family) return config.waas;
+  const containers = (taskDefinition.containerDefinitions ?? [])
+    .filter(
+      (c): c is { name: string; image?: string } =>
+        typeof c.name === 'string' && c.name !== config.sidecarName,
+    )
+    .map((c) => ({ name: c.name, image: c.image }));
+  return waasOptionForTask(containers, (c) => lookup(family, c), config.waas);
 }

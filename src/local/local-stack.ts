@@ -150,8 +150,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log(
         `error ${request ? `${request.method} ${request.path}: ` : ''}${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}`,
       ),
-    extraRoutes: [
+    extraRoutes: (cache) => [
       embedRoute({
+        policies: cache,
         config: options.embedConfig ?? {},
         signingKeys: [signingKey],
         defaultAccount: account,

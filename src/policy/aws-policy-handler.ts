@@ -67,8 +67,9 @@ export function createAwsPolicyHandler(
       checkIntervalMs: settings.checkIntervalMs,
       ...(options.now ? { now: options.now } : {}),
       onError,
-      extraRoutes: [
+      extraRoutes: (cache) => [
         embedRoute({
+          policies: cache,
           config: settings.embedConfig,
           signingKeys,
           defaultAccount: '000000000000',

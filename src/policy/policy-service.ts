@@ -16,8 +16,11 @@ export interface PolicyServiceOptions {
   signingKeys: readonly SigningKey[];
   /** Refuses a request that is not an administrator's (throws an HttpError 401/403). */
   authenticateAdmin: (request: HttpRequest) => void;
-  /** Extra routes served by the same router (e.g. `POST /v1/embed`, the local ECS simulator). */
-  extraRoutes?: readonly Route[];
+  /**
+   * Extra routes served by the same router (e.g. `POST /v1/embed`, the local ECS simulator); a
+   * function gets the service's policy cache (the embed route reads each task's WAAS policy from it).
+   */
+  extraRoutes?: readonly Route[] | ((cache: PolicyCache) => readonly Route[]);
   /** Milliseconds between policy version checks (default 5000). */
   checkIntervalMs?: number;
   /** Clock in milliseconds (default `Date.now`). */
@@ -50,7 +53,7 @@ export function createPolicyService(options: PolicyServiceOptions): PolicyServic
     },
     ...sidecarRoutes({ cache, bus: options.bus }),
     ...rulesRoutes({ store: options.store, cache }),
-    ...(options.extraRoutes ?? []),
+    ...(typeof options.extraRoutes === 'function' ? options.extraRoutes(cache) : (options.extraRoutes ?? [])),
   ];
   const handle = createRouter(routes, {
     auth: { defender: defenderAuthenticator(options.signingKeys, now), admin: options.authenticateAdmin },

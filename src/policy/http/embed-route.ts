@@ -5,6 +5,7 @@ import { ImageResolutionError } from '../../embed/errors.js';
 import type { ImageConfigResolver } from '../../embed/image-config.js';
 import { createDefaultImageResolver } from '../../images/default-resolver.js';
 import { mintDefenderToken, type SigningKey } from '../defender-token.js';
+import type { PolicyView } from '../policy-cache.js';
 import { HttpError, jsonResponse } from './http-error.js';
 import type { Route } from './router.js';
 import type { HttpRequest } from './types.js';
@@ -37,6 +38,12 @@ export interface EmbedRouteOptions {
    * off, such containers are rejected with the fix.
    */
   resolver?: ImageConfigResolver;
+  /**
+   * The rules (the policy service's cache): a task whose containers' policy enables WAAS is embedded
+   * with the sidecar on the policy's ports, so the task and the agent agree. Without it, only the
+   * configuration's `waas` option counts.
+   */
+  policies?: { current(): Promise<PolicyView> | PolicyView };
   tokenTtlSeconds?: number;
   now?: () => number;
 }
@@ -62,17 +69,32 @@ export function embedRoute(options: EmbedRouteOptions): Route {
     async handle({ request }) {
       // The transform and the task definition schemas load with the first embed, not at start-up:
       // the policy Lambda mostly serves sidecars (policies, audits), which never need them.
-      const [{ embedWithResolver: embed }, { parseTaskDefinitionInput }] = await Promise.all([
-        import('../../embed/embed-with-resolver.js'),
-        import('../../taskdef/parse-input.js'),
-      ]);
+      const [{ embedWithResolver: embed }, { parseTaskDefinitionInput }, { waasOptionForTaskDefinition }] =
+        await Promise.all([
+          import('../../embed/embed-with-resolver.js'),
+          import('../../taskdef/parse-input.js'),
+          import('../../embed/waas-from-policy.js'),
+        ]);
       const query = parseQuery(EmbedQuerySchema, request);
       const input = readBody(request);
       const config: EmbedConfig = { ...base };
       const url = explicitUrl ? undefined : options.policyUrlFor?.(request);
       if (url !== undefined) config.policyUrl = url;
+      const parsed = parseTaskDefinitionInput(input);
+      if (parsed.ok && options.policies) {
+        let view: PolicyView;
+        try {
+          view = await options.policies.current();
+        } catch {
+          throw new HttpError(503, 'unavailable', 'the rules could not be read (they decide WAAS); retry');
+        }
+        config.waas = waasOptionForTaskDefinition(
+          parsed.request,
+          config,
+          (family, c) => view.policyFor({ family, container: c.name, image: c.image }).policy.waas,
+        );
+      }
       if (config.token === undefined && config.tokenSecretArn === undefined && options.signingKeys[0]) {
-        const parsed = parseTaskDefinitionInput(input);
         const family = parsed.ok ? parsed.request.family : undefined;
         const account = query.account ?? request.callerAccount ?? options.defaultAccount;
         if (family !== undefined && /^[A-Za-z0-9_-]{1,255}$/.test(family) && /^\d{12}$/.test(account)) {

@@ -6,6 +6,8 @@ import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
 import { embedRoute } from '../../../src/policy/http/embed-route.js';
 import { createRouter } from '../../../src/policy/http/router.js';
 import type { HttpRequest } from '../../../src/policy/http/types.js';
+import { PolicyView } from '../../../src/policy/policy-cache.js';
+import type { Rule } from '../../../src/policy/rules-schema.js';
 
 const KEY = 'embed-route-signing-key-0123456789abcdef';
 const seedsTask = {
@@ -26,9 +28,14 @@ const seedsTask = {
   cpu: '256',
 };
 
-function router(config: unknown = {}, resolver?: ImageConfigResolver) {
+function router(
+  config: unknown = {},
+  resolver?: ImageConfigResolver,
+  policies?: { current(): PolicyView | Promise<PolicyView> },
+) {
   const route = embedRoute({
     config,
+    ...(policies ? { policies } : {}),
     signingKeys: [KEY],
     defaultAccount: '000000000000',
     policyUrlFor: () => 'http://127.0.0.1:9999',
@@ -133,5 +140,81 @@ describe('Function: embedRoute', () => {
 
   it('refuses an invalid embed configuration when the route is created', () => {
     expect(() => router({ sidecarCpu: 'lots' })).toThrow(/sidecarCpu/);
+  });
+
+  describe('with the rules (WAAS decided by policy)', () => {
+    const webTask = {
+      family: 'web',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: 'app',
+          image: 'nginx:1.27',
+          entryPoint: ['nginx', '-g', 'daemon off;'],
+          portMappings: [{ containerPort: 80, protocol: 'tcp' }],
+        },
+      ],
+    };
+    const rules = (waas: Rule['waas']): PolicyView =>
+      new PolicyView({ version: '3', rules: [{ name: 'web-waas', scope: { families: ['web'] }, waas }] });
+
+    it("gives the sidecar the policy's exposed port and removes the app's mapping", async () => {
+      // Act
+      const response = await router({}, undefined, {
+        current: () =>
+          rules({
+            effect: 'prevent',
+            protections: ['sqli'],
+            paranoiaLevel: 1,
+            exposedPort: 8080,
+            appPort: 80,
+          }),
+      })(post(webTask, { account: '123456789012' }));
+
+      // Assess
+      expect(response.status).toBe(200);
+      const body = JSON.parse(response.body) as {
+        taskDefinition: {
+          containerDefinitions: { name: string; portMappings?: { containerPort: number }[] }[];
+        };
+        decision: { changes: { kind: string }[] };
+      };
+      const byName = new Map(body.taskDefinition.containerDefinitions.map((c) => [c.name, c]));
+      expect(byName.get('ecs-admission-defender')?.portMappings?.map((m) => m.containerPort)).toEqual([8080]);
+      expect(byName.get('app')?.portMappings ?? []).toEqual([]);
+      expect(body.decision.changes.map((c) => c.kind)).toEqual(
+        expect.arrayContaining(['remove-port', 'waas-port']),
+      );
+    });
+
+    it('leaves the ports alone when the policy has no waas section for the family', async () => {
+      // Act
+      const response = await router({}, undefined, {
+        current: () => new PolicyView({ version: '1', rules: [] }),
+      })(post(webTask, { account: '123456789012' }));
+
+      // Assess
+      const body = JSON.parse(response.body) as {
+        taskDefinition: {
+          containerDefinitions: { name: string; portMappings?: { containerPort: number }[] }[];
+        };
+      };
+      const app = body.taskDefinition.containerDefinitions.find((c) => c.name === 'app');
+      expect(app?.portMappings?.map((m) => m.containerPort)).toEqual([80]);
+    });
+
+    it('answers 503 when the rules cannot be read, rather than embedding without them', async () => {
+      // Act
+      const response = await router({}, undefined, {
+        current: () => Promise.reject(new Error('ResourceNotFoundException: table gone')),
+      })(post(webTask, { account: '123456789012' }));
+
+      // Assess
+      expect(response.status).toBe(503);
+      expect(response.body).not.toContain('table gone');
+    });
   });
 });
