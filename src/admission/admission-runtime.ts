@@ -8,6 +8,8 @@ import type { EventBus } from '../aws/event-bus.js';
 import { ServiceIndex } from '../aws/service-index.js';
 import { embedWithResolver } from '../embed/embed-with-resolver.js';
 import type { ImageConfigResolver } from '../embed/image-config.js';
+import { waasOptionForTaskDefinition } from '../embed/waas-from-policy.js';
+import type { PolicyView } from '../policy/policy-cache.js';
 import { AdmissionController, type EventOutcome } from './admission-controller.js';
 import { DecisionPublisher, type StructuredLog } from './decision-publisher.js';
 import { ServiceFinder } from './service-finder.js';
@@ -35,6 +37,18 @@ export interface AdmissionRuntimeOptions {
    * sidecars get no token.
    */
   tokenFor?: TokenFor;
+  /**
+   * The rules, for the WAAS part of each twin: a task whose containers' policy enables WAAS gets
+   * the sidecar on the policy's ports (src/embed/waas-from-policy.ts). Without it, only the embed
+   * configuration's `waas` option counts. When the rules cannot be read the event fails and is
+   * retried, rather than registering a twin that ignores them.
+   */
+  policies?: PolicySource;
+}
+
+/** Where the current rules come from: the policy service's cache, or the same over the rules table. */
+export interface PolicySource {
+  current(): Promise<PolicyView> | PolicyView;
 }
 
 /** Everything the two Lambdas (and `simulate`, and the local stack) run, wired once per container. */
@@ -73,6 +87,14 @@ export function createAdmissionRuntime(o: AdmissionRuntimeOptions): AdmissionRun
         },
         o.tokenFor,
       );
+      if (o.policies) {
+        const view = await o.policies.current();
+        config.waas = waasOptionForTaskDefinition(
+          described.taskDefinition,
+          config,
+          (family, c) => view.policyFor({ family, container: c.name, image: c.image }).policy.waas,
+        );
+      }
       return embedWithResolver(described, config, o.resolver);
     },
     mode: s.mode,

@@ -8,9 +8,10 @@ import { AccountClients, type StsLike } from '../aws/assume-role.js';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
 import { createDefaultImageResolver } from '../images/default-resolver.js';
 import type { SigningKey } from '../policy/defender-token.js';
+import type { PolicyCache } from '../policy/policy-cache.js';
 import { loadSigningKeysFromSecret } from '../policy/signing-key.js';
 import type { EventOutcome } from './admission-controller.js';
-import { type AdmissionRuntime, createAdmissionRuntime } from './admission-runtime.js';
+import { type AdmissionRuntime, createAdmissionRuntime, type PolicySource } from './admission-runtime.js';
 import type { AdmissionSettings } from './settings.js';
 import type { SweepResult } from './sweep.js';
 import { type TokenFor, tokenMinter } from './twin-token.js';
@@ -29,6 +30,24 @@ const envelopeAccount = (raw: unknown): { account?: string; region?: string } =>
     ...(typeof e.region === 'string' ? { region: e.region } : {}),
   };
 };
+
+/**
+ * The rules as the policy service reads them (a version check at most every 5 s, the rules only
+ * when they change), loaded with the first twin: most events register none, and a cold start need
+ * not import the rules' schemas.
+ */
+export function rulesTableSource(tableName: string, client: DynamoDBClient): PolicySource {
+  let cache: Promise<PolicyCache> | undefined;
+  return {
+    async current() {
+      cache ??= Promise.all([import('../policy/policy-cache.js'), import('../policy/rules-store.js')]).then(
+        ([{ PolicyCache: Cache }, { DynamoRulesStore }]) =>
+          new Cache({ store: new DynamoRulesStore({ tableName, client }) }),
+      );
+      return (await cache).current();
+    },
+  };
+}
 
 /** What {@link createAwsAdmission} reaches outside the process with, replaceable in tests. */
 export interface AwsAdmissionDeps {
@@ -77,6 +96,8 @@ export function createAwsAdmission(
   const bus = new EventBridgeBus({ busName: settings.busName, client: new EventBridgeClient({}) });
   const resolver = createDefaultImageResolver();
   const log = { info: (message: string, data: Record<string, unknown>) => logger.info(message, data) };
+  const policies =
+    settings.rulesTable === undefined ? undefined : rulesTableSource(settings.rulesTable, dynamoClient);
   const build = (ecsClient: ECSClient, account?: string): AdmissionRuntime =>
     createAdmissionRuntime({
       settings,
@@ -87,6 +108,7 @@ export function createAwsAdmission(
       resolver,
       ...(account ? { account } : {}),
       ...(tokenFor ? { tokenFor } : {}),
+      ...(policies ? { policies } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
   const own = build(new ECSClient({ maxAttempts: 6 }), settings.accounts?.ownAccount);

@@ -47,6 +47,8 @@ export const AdmissionEnvSchema = z.object({
   ECS_ADMISSION_STATE_TABLE: z.string().min(3),
   /** DynamoDB table (keys `family` + `service`, strings): the family → services index. */
   ECS_ADMISSION_INDEX_TABLE: z.string().min(3),
+  /** The policy service's rules table: each twin's WAAS ports come from its task's policy. Optional. */
+  ECS_ADMISSION_RULES_TABLE: z.string().min(3).optional(),
   /** EventBridge bus that receives decision records. */
   ECS_ADMISSION_BUS_NAME: z.string().min(1),
   /** The controller's own role ARN(s): its calls come back as events and are skipped. */
@@ -95,6 +97,8 @@ export interface AdmissionSettings {
   exclusions: { families: string[]; clusters: string[]; services: string[] };
   stateTable: string;
   indexTable: string;
+  /** Rules table read for WAAS; undefined: only the embed configuration's `waas` option counts. */
+  rulesTable?: string | undefined;
   busName: string;
   ownRoleArns: string[];
   deregisterSource: boolean;
@@ -169,6 +173,7 @@ export function loadAdmissionSettings(
     },
     stateTable: e.ECS_ADMISSION_STATE_TABLE,
     indexTable: e.ECS_ADMISSION_INDEX_TABLE,
+    rulesTable: e.ECS_ADMISSION_RULES_TABLE,
     busName: e.ECS_ADMISSION_BUS_NAME,
     ownRoleArns: e.ECS_ADMISSION_OWN_ROLE_ARNS,
     deregisterSource: e.ECS_ADMISSION_DEREGISTER_SOURCE,

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PolicySource } from '../admission/admission-runtime.js';
 import type { TokenFor } from '../admission/twin-token.js';
 import type { EventBus } from '../aws/event-bus.js';
 import { parseAccountText } from '../cli/commands/simulate.js';
@@ -17,6 +18,8 @@ export interface AdmissionDemoOptions {
   bus?: EventBus;
   /** Mints the twins' defender tokens: the local stack's `mintToken`, so its policy API accepts them. */
   tokenFor?: TokenFor;
+  /** The local stack's rules: a WAAS rule for a family moves its twins' web port to the sidecar. */
+  policies?: PolicySource;
   /** How often new simulator events (your own calls) are admitted, in ms (default 250). */
   pollMs?: number;
 }
@@ -40,6 +43,7 @@ export function demoOptionsFor(stack: LocalStack, root: string): AdmissionDemoOp
     log: stack.log,
     bus: stack.bus,
     tokenFor: (account, family) => stack.mintToken(family, { account }),
+    policies: stack.service.cache,
   };
 }
 
@@ -70,6 +74,7 @@ export async function startAdmissionDemo(o: AdmissionDemoOptions): Promise<Admis
     ...(o.embed ? { embed: o.embed } : {}),
     ...(o.bus ? { forward: o.bus } : {}),
     ...(o.tokenFor ? { tokenFor: o.tokenFor } : {}),
+    ...(o.policies ? { policies: o.policies } : {}),
     onDecision: (d) => o.log(formatDecision(d)),
   });
   o.log(`admission: ECS simulator on ${replay.sim.endpoint} (account ${account.account}, ${account.region})`);

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EventOutcome } from '../admission/admission-controller.js';
-import { type AdmissionRuntime, createAdmissionRuntime } from '../admission/admission-runtime.js';
+import {
+  type AdmissionRuntime,
+  createAdmissionRuntime,
+  type PolicySource,
+} from '../admission/admission-runtime.js';
 import type { StructuredLog } from '../admission/decision-publisher.js';
 import type { Exclusions, Mode } from '../admission/plan.js';
 import type { AdmissionSettings } from '../admission/settings.js';
@@ -40,6 +44,8 @@ export interface AdmissionReplayOptions {
    * accepts). Default: a key made up for this replay, so twins carry tokens as in AWS.
    */
   tokenFor?: TokenFor;
+  /** The rules: each twin's WAAS ports come from its task's policy (as the admission Lambda reads them). */
+  policies?: PolicySource;
   /** Skip the family index's first fill, so the scan fallback is what answers (bench). */
   claimMs?: number;
   now?: () => number;
@@ -138,6 +144,7 @@ export async function startAdmissionReplay(o: AdmissionReplayOptions): Promise<A
     resolver: o.resolver,
     ...(o.now ? { now: o.now } : {}),
     tokenFor: o.tokenFor ?? tokenMinter(() => replayKey, o.now ?? Date.now),
+    ...(o.policies ? { policies: o.policies } : {}),
     // Backoff is real time in AWS; locally it only slows replays down.
     sleep: async () => undefined,
   });

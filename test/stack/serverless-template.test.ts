@@ -610,6 +610,7 @@ describe('Function: least privilege', () => {
     [
       'AdmissionRole',
       [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
@@ -642,6 +643,7 @@ describe('Function: least privilege', () => {
     [
       'ReconcileRole',
       [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
