@@ -28,7 +28,7 @@ export async function readRepositoryCredentials(
   } catch (cause) {
     const name = cause instanceof Error ? cause.name : 'Error';
     throw new RegistryAuthError(
-      `cannot read the repositoryCredentials secret ${secretId} (${name}): the caller needs secretsmanager:GetSecretValue on it`,
+      `cannot read the repositoryCredentials secret ${secretId} (${name}): the caller needs secretsmanager:GetSecretValue on it (deployed stack: set the registryCredentialSecretPattern parameter)`,
       { ...context, cause: new Error(name) },
     );
   }

@@ -29,13 +29,20 @@ const HANDLED_CALLS = ['RegisterTaskDefinition', 'CreateService', 'UpdateService
 
 const LOGICAL = { admission: 'Admission', reconcile: 'Reconcile', policy: 'Policy' } as const;
 
+/** Private-registry credentials the image look-up may read (the registryCredentialSecretPattern parameter). */
+const REGISTRY_SECRETS = 'registry/*';
+
 let stack: PackagedStack;
 let template: CfnTemplate;
 
 beforeAll(async () => {
   // A member-account setup, so the conditional statements and the bus policy are in force.
   stack = await packageStack({
-    params: { memberExternalId: 'ci-external-id-0123456789', organizationId: 'o-abc123def4' },
+    params: {
+      memberExternalId: 'ci-external-id-0123456789',
+      organizationId: 'o-abc123def4',
+      registryCredentialSecretPattern: REGISTRY_SECRETS,
+    },
   });
   template = stack.template;
 }, 240_000);
@@ -470,12 +477,14 @@ describe('Function: environment', () => {
   });
 
   it.each(['AdmissionRole', 'ReconcileRole'])(
-    'lets %s read the signing key it mints defender tokens with, and no other secret',
+    'lets %s read the signing key it mints defender tokens with, and no other secret but the registry credentials',
     (roleId) => {
       // Act
       const reads = collectStatements(template).filter(
         ({ owner, statement }) =>
-          owner.startsWith(`${roleId}/`) && JSON.stringify(statement.Action).includes('secretsmanager:'),
+          owner.startsWith(`${roleId}/`) &&
+          JSON.stringify(statement.Action).includes('secretsmanager:') &&
+          statement.Sid !== 'ReadRegistryCredentials',
       );
 
       // Assess
@@ -692,6 +701,29 @@ describe('Function: least privilege', () => {
 
     // Assess
     expect(actions).toEqual(expected);
+  });
+
+  it('lets the image look-up read only the private-registry credentials the stack names', () => {
+    // Act
+    const reads = collectStatements(template).filter(
+      ({ kind, statement }) => kind === 'identity' && statement.Sid === 'ReadRegistryCredentials',
+    );
+
+    // Assess
+    expect(reads.map(({ owner }) => owner.split('/')[0]).sort()).toEqual([
+      'AdmissionRole',
+      'PolicyRole',
+      'ReconcileRole',
+    ]);
+    for (const { statement } of reads) {
+      expect(statement.Action).toBe('secretsmanager:GetSecretValue');
+      expect(statement.Resource).toEqual({
+        'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${REGISTRY_SECRETS}`,
+      });
+    }
+    expect(template.Conditions?.HasRegistryCredentials).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [REGISTRY_SECRETS, ''] }],
+    });
   });
 
   it('passes roles only to ECS tasks, only for the configured role-name pattern', () => {
