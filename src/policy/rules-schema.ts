@@ -1,7 +1,5 @@
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { Problem } from '../embed/decision.js';
 import { formatZodIssues } from '../taskdef/format-issues.js';
 import { CompiledWaasSchema, SectionEffectSchema } from './compiled-policy.js';
 import { RulesValidationError } from './errors.js';
@@ -170,20 +168,4 @@ export function parseRulesDocument(value: unknown): RulesDocument {
   const result = RulesDocumentSchema.safeParse(value, { reportInput: true });
   if (!result.success) throw new RulesValidationError(formatZodIssues(result.error));
   return result.data;
-}
-
-/**
- * Parses the text of a rules document, YAML or JSON (JSON is YAML, so one parser reads both; the
- * YAML parser keeps duplicate keys an error). Syntax errors become a problem at `$` with the line.
- */
-export function parseRulesText(text: string): RulesDocument {
-  let value: unknown;
-  try {
-    value = parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : 'unreadable document';
-    const problems: Problem[] = [{ path: '$', message: `not valid YAML or JSON: ${message}` }];
-    throw new RulesValidationError(problems, { cause: error });
-  }
-  return parseRulesDocument(value ?? {});
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compileRule, processPathSpellings } from '../../src/policy/compile.js';
 import { CompiledPolicySchema } from '../../src/policy/compiled-policy.js';
 import { matchRule } from '../../src/policy/match.js';
-import { parseRulesText } from '../../src/policy/rules-schema.js';
+import { parseRulesText } from '../../src/policy/rules-text.js';
 
 const sample = parseRulesText(readFileSync(new URL('./fixtures/seeds-sample.yaml', import.meta.url), 'utf8'));
 

@@ -6,8 +6,9 @@ import { z } from 'zod';
 import type { Problem } from '../../embed/decision.js';
 import { LOCAL_FILES } from '../../local/local-secrets.js';
 import { RulesValidationError } from '../../policy/errors.js';
-import { parseRulesText, type RulesDocument } from '../../policy/rules-schema.js';
+import type { RulesDocument } from '../../policy/rules-schema.js';
 import { PolicySnapshotSchema } from '../../policy/rules-store.js';
+import { parseRulesText } from '../../policy/rules-text.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 const USAGE = `Usage:

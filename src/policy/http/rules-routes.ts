@@ -13,7 +13,7 @@ import type { PolicySnapshot, RulesStore } from '../rules-store.js';
 import { HttpError, jsonResponse } from './http-error.js';
 import type { Route } from './router.js';
 import type { HttpRequest } from './types.js';
-import { ifMatchVersion, ifNoneMatches, parseBody, readBody } from './validate.js';
+import { ifMatchVersion, ifNoneMatches, parseBody, readBody, readJsonOrYamlBody } from './validate.js';
 
 /** Rules documents may be large (thousands of rules); still bounded so a body cannot exhaust memory. */
 export const RULES_BODY_LIMIT = 4 * 1024 * 1024;
@@ -63,7 +63,7 @@ export function rulesRoutes(deps: { store: RulesStore; cache: PolicyCache }): Ro
       auth: 'admin',
       bodyLimit: RULES_BODY_LIMIT,
       async handle({ request }) {
-        const document = parseRulesDocument(readBody(request, { yaml: true }));
+        const document = parseRulesDocument(await readJsonOrYamlBody(request));
         const snapshot = await replaceAllRules(deps.store, document, ifMatchVersion(request));
         return written(snapshot, 200, snapshot);
       },
@@ -74,7 +74,7 @@ export function rulesRoutes(deps: { store: RulesStore; cache: PolicyCache }): Ro
       auth: 'admin',
       bodyLimit: RULE_BODY_LIMIT,
       async handle({ request }) {
-        const rule = parseRule(readBody(request, { yaml: true }));
+        const rule = parseRule(await readJsonOrYamlBody(request));
         const snapshot = await createRule(deps.store, rule, { expectedVersion: ifMatchVersion(request) });
         return written(snapshot, 201, { version: snapshot.version, rule });
       },
@@ -108,7 +108,7 @@ export function rulesRoutes(deps: { store: RulesStore; cache: PolicyCache }): Ro
       bodyLimit: RULE_BODY_LIMIT,
       async handle({ request, params }) {
         const expected = requireIfMatch(request);
-        const rule = parseRule(readBody(request, { yaml: true }));
+        const rule = parseRule(await readJsonOrYamlBody(request));
         const snapshot = await replaceRule(deps.store, params.name as string, rule, expected);
         return written(snapshot, 200, { version: snapshot.version, rule });
       },

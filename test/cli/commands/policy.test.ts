@@ -10,7 +10,7 @@ import { run as runToken } from '../../../src/cli/commands/token.js';
 import { CliError } from '../../../src/cli/exit-codes.js';
 import { type LocalStack, startLocalStack } from '../../../src/local/local-stack.js';
 import { verifyDefenderToken } from '../../../src/policy/defender-token.js';
-import { parseRulesText } from '../../../src/policy/rules-schema.js';
+import { parseRulesText } from '../../../src/policy/rules-text.js';
 import { captureOutput } from '../capture-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'policy-cli-'));
