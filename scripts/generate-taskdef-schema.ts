@@ -2,6 +2,7 @@
  * Generates the task-definition model of src/taskdef from the AWS API model of ECS (botocore
  * service-2.json), so that no API field is ever dropped on the way through:
  *   - src/taskdef/ecs-shapes.generated.ts  zod schemas for every reachable shape
+ *   - src/taskdef/ecs-port-mapping.generated.ts  those of them the protection markers need (see MARKER_SHAPES)
  *   - src/taskdef/ecs-model.generated.ts   a compact copy of those shapes for the runtime validator
  *
  * Run with `npm run generate`. The generator is pure (`generateTaskdefFiles`) so the test suite can
@@ -41,8 +42,17 @@ interface ApiModel {
 /** The shapes the generated files start from: what we accept and what DescribeTaskDefinition returns. */
 export const ROOT_SHAPES = ['RegisterTaskDefinitionRequest', 'DescribeTaskDefinitionResponse'] as const;
 
+/**
+ * Shapes the protection markers (src/embed/marker.ts) validate, with what they reference, emitted
+ * in a module of their own that ecs-shapes.generated.ts re-exports: the admission Lambdas read
+ * markers on every event but need the other schemas only to protect a definition, so building
+ * all of them at cold start would be wasted on most events (they load with the transform).
+ */
+export const MARKER_SHAPES = ['PortMapping'] as const;
+
 export const MODEL_PATH = 'test/fixtures/aws/aws-ecs-api-model.json';
 export const SHAPES_OUT = 'src/taskdef/ecs-shapes.generated.ts';
+export const MARKER_SHAPES_OUT = 'src/taskdef/ecs-port-mapping.generated.ts';
 export const MODEL_OUT = 'src/taskdef/ecs-model.generated.ts';
 
 const HEADER = (what: string): string =>
@@ -141,14 +151,26 @@ export function generateTaskdefFiles(modelJson: string): Record<string, string> 
   const names = reachableShapes(model);
   const version = `ECS API ${model.metadata.apiVersion}`;
 
+  const declare = (name: string): string =>
+    `export const ${schemaName(name)} = ${zodFor(name, model.shapes[name] as ApiShape)};\n`;
+  const markerNames = reachableShapes(model, MARKER_SHAPES);
+  const markerSet = new Set(markerNames);
+  const markerSchemas = markerNames.map(schemaName).sort();
+  const markerModule = `./${MARKER_SHAPES_OUT.replace(/^.*\//, '').replace(/\.ts$/, '.js')}`;
+  const markerShapes = [
+    HEADER(`zod schemas of ${MARKER_SHAPES.join(', ')} and what they reference (${version}).`),
+    "import { z } from 'zod';",
+    '',
+    ...markerNames.map(declare),
+  ].join('\n');
   const shapes = [
     HEADER(`zod schemas for every shape reachable from ${ROOT_SHAPES.join(' and ')} (${version}).`),
     "import { z } from 'zod';",
+    `import { ${markerSchemas.join(', ')} } from '${markerModule}';`,
     '',
-    ...names.map((name) => {
-      const shape = model.shapes[name] as ApiShape;
-      return `export const ${schemaName(name)} = ${zodFor(name, shape)};\n`;
-    }),
+    `export { ${markerSchemas.join(', ')} };`,
+    '',
+    ...names.filter((name) => !markerSet.has(name)).map(declare),
   ].join('\n');
 
   const compactModel: CompactModel = {
@@ -163,7 +185,7 @@ export function generateTaskdefFiles(modelJson: string): Record<string, string> 
     '',
   ].join('\n');
 
-  return { [SHAPES_OUT]: shapes, [MODEL_OUT]: modelTs };
+  return { [SHAPES_OUT]: shapes, [MARKER_SHAPES_OUT]: markerShapes, [MODEL_OUT]: modelTs };
 }
 
 function main(): void {

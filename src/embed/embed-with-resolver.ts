@@ -1,9 +1,8 @@
-import { parseTaskDefinitionInput } from '../taskdef/parse-input.js';
 import type { RegisterTaskDefinitionRequest } from '../taskdef/types.js';
 import { needsImageConfig } from './command-line.js';
 import type { EmbedConfig } from './config.js';
 import { decideEmbed } from './decide.js';
-import { type EmbedResult, embedTaskDefinition } from './embed.js';
+import type { EmbedResult } from './embed.js';
 import { ImageResolutionError } from './errors.js';
 import type { ImageConfig, ImageConfigResolver, Platform } from './image-config.js';
 import { chooseWrapTargets } from './wrap-targets.js';
@@ -53,6 +52,12 @@ export async function embedWithResolver(
   config: EmbedConfig,
   resolver: ImageConfigResolver | undefined,
 ): Promise<EmbedResult> {
+  // The transform and the task definition schemas load with the first definition to protect:
+  // most admission events (service updates, tasks run from protected definitions) need neither.
+  const [{ parseTaskDefinitionInput }, { embedTaskDefinition }] = await Promise.all([
+    import('../taskdef/parse-input.js'),
+    import('./embed.js'),
+  ]);
   const parsed = parseTaskDefinitionInput(input);
   if (resolver === undefined || !parsed.ok) return embedTaskDefinition(input, config);
   const needed = imagesNeedingConfig(parsed.request, config);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PortMappingSchema } from '../taskdef/ecs-shapes.generated.js';
+import { PortMappingSchema } from '../taskdef/ecs-port-mapping.generated.js';
 import type { ContainerDefinition, Volume } from '../taskdef/types.js';
 import { AUDIT_VOLUME, DEFENDER_VOLUME, LAUNCHER_PATH } from './layout.js';
 
@@ -102,7 +102,7 @@ export interface Protection {
 
 /** Reads a label holding a JSON record; undefined when absent or malformed. */
 export function readRecord<T>(
-  container: ContainerDefinition,
+  container: { dockerLabels?: Record<string, string> | undefined },
   label: string,
   schema: z.ZodType<T>,
 ): T | undefined {
