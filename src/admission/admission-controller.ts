@@ -15,6 +15,12 @@ import {
 } from './plan.js';
 import { indexEntry, type ServiceFinder, serviceView } from './service-finder.js';
 import type { TwinRegistrar, TwinResult } from './twin-registrar.js';
+import {
+  type Retargeted,
+  retargetForWaas,
+  type ServiceTargets,
+  type TwinContainer,
+} from './waas-retarget.js';
 
 export interface AdmissionControllerOptions {
   ecs: EcsAdapter;
@@ -145,6 +151,7 @@ export class AdmissionController {
     services: readonly ServiceView[],
   ): Promise<Action[]> {
     const actions: Action[] = [];
+    const twins = new Map<string, Promise<readonly TwinContainer[]>>();
     let failure: unknown;
     for (const service of services) {
       const plan = planServiceMove({
@@ -155,25 +162,58 @@ export class AdmissionController {
         exclusions: this.o.exclusions,
         rolledBack: tw.rolledBack.includes(service.serviceArn),
       });
+      let action = plan.action;
       if (plan.update && tw.protectedArn) {
         try {
-          await this.o.ecs.updateServiceTaskDefinition(service.cluster, service.serviceArn, tw.protectedArn);
+          const moved = service.targets
+            ? await this.retarget(service.targets, tw.protectedArn, twins)
+            : undefined;
+          await this.o.ecs.updateServiceTaskDefinition(service.cluster, service.serviceArn, tw.protectedArn, {
+            ...(moved && service.targets?.loadBalancers?.length
+              ? { loadBalancers: moved.loadBalancers }
+              : {}),
+            ...(moved && service.targets?.serviceRegistries?.length
+              ? { serviceRegistries: moved.serviceRegistries }
+              : {}),
+          });
+          if (moved) {
+            action = {
+              ...action,
+              detail: `${action.detail ?? ''}; traffic through the WAAS proxy: ${moved.moved.join(', ')}`,
+            };
+          }
           const entry = indexEntry({ ...service, taskDefinition: tw.protectedArn });
           if (entry) await this.o.index.put(entry);
         } catch (error) {
           failure ??= error;
           actions.push({
-            ...plan.action,
+            ...action,
             result: 'failed',
             detail: error instanceof Error ? error.message : String(error),
           });
           continue;
         }
       }
-      actions.push(plan.action);
+      actions.push(action);
     }
     if (failure) throw failure;
     return actions;
+  }
+
+  /** The service's targets moved onto the WAAS proxy when the twin took their port; one describe per twin. */
+  private async retarget(
+    targets: ServiceTargets,
+    protectedArn: string,
+    twins: Map<string, Promise<readonly TwinContainer[]>>,
+  ): Promise<Retargeted | undefined> {
+    let containers = twins.get(protectedArn);
+    if (!containers) {
+      containers = this.o.ecs
+        .describeTaskDefinition(protectedArn)
+        .then((d) => d?.taskDefinition.containerDefinitions ?? []);
+      twins.set(protectedArn, containers);
+    }
+    return retargetForWaas(targets, await containers);
   }
 
   /** Protects what one service runs: used for service events and by the sweep. */

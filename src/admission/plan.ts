@@ -1,5 +1,6 @@
 import type { Action } from '../embed/decision.js';
 import { matchesAny } from './name-patterns.js';
+import type { ServiceTargets } from './waas-retarget.js';
 
 export type Mode = 'enforce' | 'audit' | 'off';
 
@@ -35,6 +36,8 @@ export interface ServiceView {
   taskDefinition: string | undefined;
   /** `ECS` (default), `CODE_DEPLOY` or `EXTERNAL`. */
   deploymentController: string;
+  /** Its load balancers and service registries, when it has any (they name a container and port). */
+  targets?: ServiceTargets | undefined;
 }
 
 export interface ServiceMoveInput {

@@ -13,6 +13,9 @@ export function serviceView(s: Service): ServiceView | undefined {
     serviceArn: s.serviceArn,
     taskDefinition: s.taskDefinition,
     deploymentController: s.deploymentController?.type ?? 'ECS',
+    ...(s.loadBalancers?.length || s.serviceRegistries?.length
+      ? { targets: { loadBalancers: s.loadBalancers, serviceRegistries: s.serviceRegistries } }
+      : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type Tag,
   type TaskDefinition,
   UpdateServiceCommand,
+  type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { EcsCallError } from '../admission/errors.js';
 
@@ -133,14 +134,18 @@ export class EcsAdapter {
     );
   }
 
-  /** Points a service at a task definition (a rolling deployment for the ECS controller). */
+  /**
+   * Points a service at a task definition (a rolling deployment for the ECS controller), with new
+   * load balancer / service registry targets in the same call when the definition moved their port.
+   */
   async updateServiceTaskDefinition(
     cluster: string,
     service: string,
     taskDefinition: string,
+    targets: Pick<UpdateServiceCommandInput, 'loadBalancers' | 'serviceRegistries'> = {},
   ): Promise<Service> {
     const out = await this.call('UpdateService', () =>
-      this.client.send(new UpdateServiceCommand({ cluster, service, taskDefinition })),
+      this.client.send(new UpdateServiceCommand({ cluster, service, taskDefinition, ...targets })),
     );
     return out.service ?? {};
   }

@@ -1,4 +1,9 @@
-import { RegisterTaskDefinitionCommand, type RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rulesTableSource } from '../../src/admission/aws-admission-runtime.js';
 import { type AdmissionReplay, startAdmissionReplay } from '../../src/local/admission-replay.js';
@@ -112,5 +117,51 @@ describe('Function: rulesTableSource (admission reads the WAAS policy from the r
     expect(containersOfTwin(replay)).toBeUndefined();
     expect(replay.deadLetters).toHaveLength(1);
     expect(replay.deadLetters[0]?.error).toMatch(/could not read the policy/);
+  });
+
+  it('moves a load-balanced service onto the twin with its target group pointed at the WAAS proxy', async () => {
+    // Prepare
+    const tableName = await dynamo.createTable('rules');
+    await new DynamoRulesStore({ tableName, client: dynamo.client }).write([waasRule], '0');
+    replay = await startAdmissionReplay({
+      account: account([], [{ clusterName: 'prod', services: [] }]),
+      policies: rulesTableSource(tableName, dynamo.client),
+      mode: 'enforce',
+    });
+    const targetGroupArn =
+      'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/0123456789abcdef';
+    const client = replay.sim.client();
+
+    // Act
+    try {
+      await client.send(new RegisterTaskDefinitionCommand(web as RegisterTaskDefinitionCommandInput));
+      await client.send(
+        new CreateServiceCommand({
+          cluster: 'prod',
+          serviceName: 'web',
+          taskDefinition: 'web:1',
+          desiredCount: 2,
+          loadBalancers: [{ targetGroupArn, containerName: 'app', containerPort: 80 }],
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
+    await replay.settle();
+
+    // Assess
+    const reader = replay.sim.client();
+    const [service] =
+      (await reader.send(new DescribeServicesCommand({ cluster: 'prod', services: ['web'] }))).services ?? [];
+    reader.destroy();
+    expect(service?.taskDefinition).toMatch(/:task-definition\/web:2$/);
+    expect(service?.loadBalancers).toEqual([
+      { targetGroupArn, containerName: 'ecs-admission-defender', containerPort: 8080 },
+    ]);
+    expect(replay.deadLetters).toEqual([]);
+    const moved = replay.bus.entries
+      .flatMap((e) => (e.detail as { actions?: { kind: string; detail?: string }[] }).actions ?? [])
+      .find((a) => a.kind === 'update-service');
+    expect(moved?.detail).toContain('app:80 -> ecs-admission-defender:8080');
   });
 });

@@ -47,6 +47,12 @@ export const DescribeClustersRequestSchema = z.looseObject({ clusters: z.array(z
 
 export const DeploymentControllerSchema = z.object({ type: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']) });
 
+/** A service's load balancer or service registry entry: the container and port ECS routes to. */
+export const ContainerTargetSchema = z.looseObject({
+  containerName: z.string().optional(),
+  containerPort: z.number().int().optional(),
+});
+
 export const CreateServiceRequestSchema = z.looseObject({
   cluster: z.string().optional(),
   serviceName: z.string(),
@@ -55,6 +61,8 @@ export const CreateServiceRequestSchema = z.looseObject({
   deploymentController: DeploymentControllerSchema.optional(),
   launchType: z.string().optional(),
   tags: TagsSchema.optional(),
+  loadBalancers: z.array(ContainerTargetSchema).optional(),
+  serviceRegistries: z.array(ContainerTargetSchema).optional(),
 });
 
 export const UpdateServiceRequestSchema = z.looseObject({
@@ -63,6 +71,8 @@ export const UpdateServiceRequestSchema = z.looseObject({
   taskDefinition: z.string().optional(),
   desiredCount: z.number().int().min(0).optional(),
   forceNewDeployment: z.boolean().optional(),
+  loadBalancers: z.array(ContainerTargetSchema).optional(),
+  serviceRegistries: z.array(ContainerTargetSchema).optional(),
 });
 
 export const DescribeServicesRequestSchema = z.looseObject({

@@ -431,6 +431,37 @@ export class EcsState {
     return td;
   }
 
+  /**
+   * ECS refuses a service whose load balancer or service registry names a container port the task
+   * definition does not map (CreateService and UpdateService alike).
+   */
+  private checkContainerTargets(taskDefinition: string | undefined, extra: Json): void {
+    if (!taskDefinition) return;
+    const td = this.resolveTaskDefinition(taskDefinition);
+    const containers = ((td?.body as { containerDefinitions?: unknown[] } | undefined)
+      ?.containerDefinitions ?? []) as {
+      name?: string;
+      portMappings?: { containerPort?: number }[];
+    }[];
+    for (const key of ['loadBalancers', 'serviceRegistries'] as const) {
+      for (const target of (extra[key] as { containerName?: string; containerPort?: number }[] | undefined) ??
+        []) {
+        if (target.containerName === undefined || target.containerPort === undefined) continue;
+        const container = containers.find((c) => c.name === target.containerName);
+        if (!container) {
+          throw invalidParameter(
+            `The container ${target.containerName} does not exist in the task definition.`,
+          );
+        }
+        if (!(container.portMappings ?? []).some((m) => m.containerPort === target.containerPort)) {
+          throw invalidParameter(
+            `The container ${target.containerName} did not have a container port ${target.containerPort} defined.`,
+          );
+        }
+      }
+    }
+  }
+
   private renderService(s: ServiceRecord): Json {
     return {
       ...s.extra,
@@ -491,6 +522,7 @@ export class EcsState {
       tags,
       ...extra
     } = req;
+    this.checkContainerTargets(td, extra);
     const service: ServiceRecord = {
       serviceName,
       serviceArn: `arn:aws:ecs:${this.region}:${this.account}:service/${cluster.clusterName}/${serviceName}`,
@@ -527,7 +559,23 @@ export class EcsState {
           'Unable to update task definition on services with a EXTERNAL deployment controller. Please use Task Set API.',
         );
       }
-      service.taskDefinition = this.activeTaskDefinition(req.taskDefinition).arn;
+      const next = this.activeTaskDefinition(req.taskDefinition).arn;
+      const extra = {
+        ...service.extra,
+        ...(req.loadBalancers ? { loadBalancers: req.loadBalancers } : {}),
+        ...(req.serviceRegistries ? { serviceRegistries: req.serviceRegistries } : {}),
+      };
+      this.checkContainerTargets(next, extra);
+      service.taskDefinition = next;
+      service.extra = structuredClone(extra);
+    } else if (req.loadBalancers || req.serviceRegistries) {
+      const extra = {
+        ...service.extra,
+        ...(req.loadBalancers ? { loadBalancers: req.loadBalancers } : {}),
+        ...(req.serviceRegistries ? { serviceRegistries: req.serviceRegistries } : {}),
+      };
+      this.checkContainerTargets(service.taskDefinition, extra);
+      service.extra = structuredClone(extra);
     }
     if (req.desiredCount !== undefined) service.desiredCount = req.desiredCount;
     if (req.taskDefinition !== undefined || req.forceNewDeployment || req.desiredCount !== undefined) {
