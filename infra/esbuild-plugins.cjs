@@ -1,4 +1,5 @@
 // esbuild plugins for serverless-esbuild (serverless.yml custom.esbuild.plugins).
+const { readFile } = require('node:fs/promises');
 const { basename, dirname, join } = require('node:path');
 
 /**
@@ -23,6 +24,27 @@ const zodEnglishOnly = {
 };
 
 /**
+ * `import { z } from 'zod'` reaches zod's API through a re-exported namespace, which esbuild keeps
+ * whole (about 190 KB minified, JSON Schema conversion and all); `import * as z from 'zod'` names
+ * the same functions, and esbuild then bundles only those the code calls (about 85 KB for one
+ * schema). Each Lambda parses all of it at cold start, so our own sources are read with the import
+ * in that form. The text of each file is otherwise unchanged.
+ */
+const ZOD_NAMED_IMPORT = /^import \{ z \} from 'zod';$/gm;
+const zodNamespaceImport = {
+  name: 'zod-namespace-import',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      if (!ZOD_NAMED_IMPORT.test(text)) return undefined;
+      ZOD_NAMED_IMPORT.lastIndex = 0;
+      return { contents: text.replace(ZOD_NAMED_IMPORT, "import * as z from 'zod';"), loader: 'ts' };
+    });
+  },
+};
+
+/**
  * With `splitting`, serverless-esbuild builds each function into one folder and zips every file
  * there into every function, except the other functions' entry files and what starts with their
  * name and a dot (derived files such as `reconcile.mjs.map`). Writing each function's chunks to
@@ -39,4 +61,4 @@ const chunksBesideEntry = {
   },
 };
 
-module.exports = [zodEnglishOnly, chunksBesideEntry];
+module.exports = [zodEnglishOnly, zodNamespaceImport, chunksBesideEntry];
