@@ -11,6 +11,9 @@ export interface WaasRunnerOptions {
   listenHost?: string;
   nginxBinary?: string;
   logger?: AgentLogger;
+  /** First wait before starting a crashed proxy again when that fails (doubles up to the max). */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
 }
 
 /**
@@ -23,6 +26,7 @@ export class WaasRunner {
   private readonly proxies = new Map<string, { proxy: WaasProxy; waas: CompiledWaas }>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: AgentLogger;
+  private stopping = false;
 
   constructor(private readonly options: WaasRunnerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -59,6 +63,10 @@ export class WaasRunner {
       return;
     }
     if (current) await current.proxy.stop();
+    await this.start(container, policy, waas);
+  }
+
+  private async start(container: AppContainer, policy: CompiledPolicy, waas: CompiledWaas): Promise<void> {
     const proxy = new WaasProxy({
       listenPort: waas.exposedPort!,
       listenHost: this.options.listenHost ?? '0.0.0.0',
@@ -73,6 +81,7 @@ export class WaasRunner {
     });
     await proxy.start(waas);
     this.proxies.set(container.name, { proxy, waas });
+    void proxy.done.then(() => this.onExit(container, policy, proxy));
     this.logger.info('waas proxy started', {
       container: container.name,
       port: waas.exposedPort,
@@ -81,8 +90,38 @@ export class WaasRunner {
     });
   }
 
+  /**
+   * nginx exited on its own (killed, out of memory): the exposed port is dead, so the proxy is
+   * started again with the policy it had, retrying with backoff while that fails.
+   */
+  private onExit(container: AppContainer, policy: CompiledPolicy, proxy: WaasProxy): void {
+    const current = this.proxies.get(container.name);
+    if (proxy.stopRequested || this.stopping || current?.proxy !== proxy) return;
+    this.logger.error('waas proxy exited; restarting it', { container: container.name });
+    const waas = current.waas;
+    const restart = async (delayMs: number): Promise<void> => {
+      if (this.stopping || this.proxies.get(container.name)?.proxy !== proxy) return;
+      await proxy.stop().catch(() => {});
+      try {
+        await this.start(container, policy, waas);
+        this.logger.info('waas proxy restarted', { container: container.name });
+      } catch (error) {
+        this.logger.error('waas proxy restart failed', {
+          container: container.name,
+          error: error instanceof Error ? error.message : String(error),
+          retryInMs: delayMs,
+        });
+        await new Promise((r) => setTimeout(r, delayMs));
+        await restart(Math.min(delayMs * 2, this.options.maxRestartDelayMs ?? 60_000));
+      }
+    };
+    const next = this.queue.then(() => restart(this.options.restartDelayMs ?? 1000));
+    this.queue = next.catch(() => {});
+  }
+
   /** Stops every proxy (graceful: in-flight requests finish). */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.queue;
     await Promise.all([...this.proxies.values()].map((p) => p.proxy.stop()));
     this.proxies.clear();

@@ -77,6 +77,11 @@ export class WaasProxy {
     return [this.front?.pid, this.waf?.nginx.pid].filter((p): p is number => p !== undefined);
   }
 
+  /** `stop()` was called: an end of `done` after this is not a crash. */
+  get stopRequested(): boolean {
+    return this.stopping;
+  }
+
   /** Where the layers' files are (a new temporary directory unless `workDir` was given). */
   get workDirectory(): string {
     return this.workDir;

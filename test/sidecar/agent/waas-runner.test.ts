@@ -89,4 +89,58 @@ describe('Function: startAgent (WAAS)', () => {
     });
     expect(audits.some((a) => a.effect === 'alert')).toBe(true);
   });
+
+  it('starts the proxy again when nginx is killed, with the policy it had', async () => {
+    // Prepare
+    app = await startTestApp();
+    const exposed = await freePort();
+    server = await new FakePolicyServer().start();
+    server.policies = {
+      app: {
+        ...policy('v1'),
+        waas: {
+          effect: 'prevent',
+          protections: ['sqli'],
+          paranoiaLevel: 1,
+          exposedPort: exposed,
+          appPort: app.port,
+        },
+      },
+      worker: policy('v1'),
+    };
+    const layout = await tempLayout();
+    agent = await startAgent(testSettings(layout, server.url, { pollMs: 300 }));
+    await agent.ready;
+    await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
+    const before = await wafMasters();
+
+    // Act
+    for (const pid of before) process.kill(pid, 'SIGKILL');
+    await waitFor(
+      async () =>
+        (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 && (await wafMasters()).length > 0,
+      20_000,
+      'restarted proxy',
+    );
+
+    // Assess
+    expect(before).toHaveLength(1);
+    const after = await wafMasters();
+    expect(after.some((pid) => before.includes(pid))).toBe(false);
+    expect(await post(exposed, SEEDS_SQLI)).toBe(403);
+  });
 });
+
+/** Masters of the WAF layer this test process started (the proxy's children running a waf-N configuration). */
+async function wafMasters(): Promise<number[]> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const task of await readdir(`/proc/${process.pid}/task`)) {
+    const kids = await readFile(`/proc/${process.pid}/task/${task}/children`, 'utf8').catch(() => '');
+    for (const kid of kids.split(/\s+/).filter(Boolean)) {
+      const cmdline = await readFile(`/proc/${kid}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.startsWith('nginx: master') && /\/waf-\d+/.test(cmdline)) pids.push(Number(kid));
+    }
+  }
+  return pids;
+}
