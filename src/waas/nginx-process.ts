@@ -45,8 +45,11 @@ export class NginxProcess {
 
   /** Starts the master and resolves once `ready()` holds; stops it again if that takes over 10 s. */
   async start(ready: () => Promise<boolean>, what: string): Promise<void> {
+    // Its own process group, which its workers share: when the master dies on its own (killed, out
+    // of memory) the workers outlive it holding the listening sockets, and only the group names them.
     const child = spawn(this.binary, ['-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -80,10 +83,17 @@ export class NginxProcess {
     return this.exitedPromise;
   }
 
-  /** Graceful stop (SIGQUIT: open requests finish); SIGKILL after `timeoutMs`. */
+  /**
+   * Graceful stop (SIGQUIT: open requests finish); SIGKILL after `timeoutMs`. Whatever is left of
+   * the group afterwards (workers of a master that died) is killed.
+   */
   async stop(timeoutMs = 5000): Promise<void> {
     const child = this.child;
-    if (!child || !this.running) return;
+    if (!child) return;
+    if (!this.running) {
+      this.killGroup();
+      return;
+    }
     child.kill('SIGQUIT');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => {
@@ -94,5 +104,16 @@ export class NginxProcess {
       await this.exitedPromise;
     }
     clearTimeout(timer);
+    this.killGroup();
+  }
+
+  private killGroup(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // ESRCH: nothing of the group is left.
+    }
   }
 }

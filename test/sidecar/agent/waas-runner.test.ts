@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../../../sidecar/agent/agent.js';
@@ -113,6 +114,7 @@ describe('Function: startAgent (WAAS)', () => {
     await agent.ready;
     await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
     const before = await wafMasters();
+    const workers = (await Promise.all(before.map(childrenOf))).flat();
 
     // Act
     for (const pid of before) process.kill(pid, 'SIGKILL');
@@ -127,9 +129,28 @@ describe('Function: startAgent (WAAS)', () => {
     expect(before).toHaveLength(1);
     const after = await wafMasters();
     expect(after.some((pid) => before.includes(pid))).toBe(false);
+    // The dead master's workers (they outlive it, holding its sockets) are gone too.
+    expect(workers.length).toBeGreaterThan(0);
+    expect(workers.filter(alive)).toEqual([]);
     expect(await post(exposed, SEEDS_SQLI)).toBe(403);
   });
 });
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Running, not a zombie waiting for init to reap it. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /** Masters of the WAF layer this test process started (the proxy's children running a waf-N configuration). */
 async function wafMasters(): Promise<number[]> {
