@@ -91,49 +91,55 @@ describe('Function: startAgent (WAAS)', () => {
     expect(audits.some((a) => a.effect === 'alert')).toBe(true);
   });
 
-  it('starts the proxy again when nginx is killed, with the policy it had', async () => {
-    // Prepare
-    app = await startTestApp();
-    const exposed = await freePort();
-    server = await new FakePolicyServer().start();
-    server.policies = {
-      app: {
-        ...policy('v1'),
-        waas: {
-          effect: 'prevent',
-          protections: ['sqli'],
-          paranoiaLevel: 1,
-          exposedPort: exposed,
-          appPort: app.port,
+  it.each([
+    ['WAF', /\/waf-\d+/],
+    ['front', /\/front /],
+  ] as const)(
+    'starts the proxy again when the %s nginx is killed, with the policy it had',
+    async (_layer, layer) => {
+      // Prepare
+      app = await startTestApp();
+      const exposed = await freePort();
+      server = await new FakePolicyServer().start();
+      server.policies = {
+        app: {
+          ...policy('v1'),
+          waas: {
+            effect: 'prevent',
+            protections: ['sqli'],
+            paranoiaLevel: 1,
+            exposedPort: exposed,
+            appPort: app.port,
+          },
         },
-      },
-      worker: policy('v1'),
-    };
-    const layout = await tempLayout();
-    agent = await startAgent(testSettings(layout, server.url, { pollMs: 300 }));
-    await agent.ready;
-    await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
-    const before = await wafMasters();
-    const workers = (await Promise.all(before.map(childrenOf))).flat();
+        worker: policy('v1'),
+      };
+      const layout = await tempLayout();
+      agent = await startAgent(testSettings(layout, server.url, { pollMs: 300 }));
+      await agent.ready;
+      await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
+      const before = await masters(layer);
+      const workers = (await Promise.all(before.map(childrenOf))).flat();
 
-    // Act
-    for (const pid of before) process.kill(pid, 'SIGKILL');
-    await waitFor(
-      async () =>
-        (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 && (await wafMasters()).length > 0,
-      20_000,
-      'restarted proxy',
-    );
+      // Act
+      for (const pid of before) process.kill(pid, 'SIGKILL');
+      await waitFor(
+        async () =>
+          (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 && (await masters(layer)).length > 0,
+        20_000,
+        'restarted proxy',
+      );
 
-    // Assess
-    expect(before).toHaveLength(1);
-    const after = await wafMasters();
-    expect(after.some((pid) => before.includes(pid))).toBe(false);
-    // The dead master's workers (they outlive it, holding its sockets) are gone too.
-    expect(workers.length).toBeGreaterThan(0);
-    expect(workers.filter(alive)).toEqual([]);
-    expect(await post(exposed, SEEDS_SQLI)).toBe(403);
-  });
+      // Assess
+      expect(before).toHaveLength(1);
+      const after = await masters(layer);
+      expect(after.some((pid) => before.includes(pid))).toBe(false);
+      // The dead master's workers (they outlive it, holding its sockets) are gone too.
+      expect(workers.length).toBeGreaterThan(0);
+      expect(workers.filter(alive)).toEqual([]);
+      expect(await post(exposed, SEEDS_SQLI)).toBe(403);
+    },
+  );
 });
 
 async function childrenOf(pid: number): Promise<number[]> {
@@ -152,15 +158,15 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Masters of the WAF layer this test process started (the proxy's children running a waf-N configuration). */
-async function wafMasters(): Promise<number[]> {
+/** nginx masters this test process started whose command line matches `layer` (its -p directory). */
+async function masters(layer: RegExp): Promise<number[]> {
   const { readFile, readdir } = await import('node:fs/promises');
   const pids: number[] = [];
   for (const task of await readdir(`/proc/${process.pid}/task`)) {
     const kids = await readFile(`/proc/${process.pid}/task/${task}/children`, 'utf8').catch(() => '');
     for (const kid of kids.split(/\s+/).filter(Boolean)) {
       const cmdline = await readFile(`/proc/${kid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.startsWith('nginx: master') && /\/waf-\d+/.test(cmdline)) pids.push(Number(kid));
+      if (cmdline.startsWith('nginx: master') && layer.test(cmdline)) pids.push(Number(kid));
     }
   }
   return pids;
