@@ -1,6 +1,6 @@
 // esbuild plugins for serverless-esbuild (serverless.yml custom.esbuild.plugins).
-const { readFile } = require('node:fs/promises');
-const { basename, dirname, join } = require('node:path');
+const { readFile, writeFile } = require('node:fs/promises');
+const { basename, dirname, join, resolve } = require('node:path');
 
 /**
  * zod 4 re-exports every locale (`z.locales`) from its main entry, so no bundler can drop the
@@ -45,6 +45,68 @@ const zodNamespaceImport = {
 };
 
 /**
+ * @middy/core imports `node:stream/web` at its top for one `instanceof ReadableStream` check in
+ * response streaming, which these functions do not use; loading Node's web streams costs each
+ * cold start about 6 ms. The check reads the global of the same name instead (the same class,
+ * loaded by Node on first access). If middy's text changes, the file is bundled as it is and the
+ * build warns.
+ */
+const MIDDY_WEB_STREAM_IMPORT = 'import { ReadableStream } from "node:stream/web";\n';
+const MIDDY_WEB_STREAM_CHECK = 'handlerBody instanceof ReadableStream';
+const middyLazyWebStreams = {
+  name: 'middy-lazy-web-streams',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@middy[\\/]core[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes(MIDDY_WEB_STREAM_IMPORT) || !text.includes(MIDDY_WEB_STREAM_CHECK)) {
+        return {
+          contents: text,
+          loader: 'js',
+          warnings: [
+            { text: 'middy-lazy-web-streams: @middy/core changed; node:stream/web loads at cold start' },
+          ],
+        };
+      }
+      return {
+        contents: text
+          .replace(MIDDY_WEB_STREAM_IMPORT, '')
+          .replace(MIDDY_WEB_STREAM_CHECK, 'handlerBody instanceof globalThis.ReadableStream'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
+ * The `banner` (serverless.yml) defines `require` for bundled CommonJS code. esbuild routes every
+ * such call through one helper that reads the free `require` (`typeof require`), so only the file
+ * holding that helper needs the banner; on every other chunk it costs each cold start a
+ * `createRequire` for nothing (about 0.25 ms per file, and a function loads 15 files at start).
+ * The banner is therefore taken off the build and written at the top of the files that read it.
+ */
+const FREE_REQUIRE = /\btypeof require\b/;
+const bannerWhereRequired = {
+  name: 'banner-where-required',
+  setup(build) {
+    const options = build.initialOptions;
+    const banner = options.banner?.js;
+    if (banner === undefined || options.write === false) return;
+    const { js: _, ...rest } = options.banner;
+    options.banner = rest;
+    // The files this build wrote (the functions share one output folder).
+    options.metafile = true;
+    build.onEnd(async (result) => {
+      if (result.errors.length > 0 || result.metafile === undefined) return;
+      for (const output of Object.keys(result.metafile.outputs)) {
+        const path = resolve(options.absWorkingDir ?? process.cwd(), output);
+        const text = await readFile(path, 'utf8');
+        if (FREE_REQUIRE.test(text) && !text.startsWith(banner)) await writeFile(path, `${banner}\n${text}`);
+      }
+    });
+  },
+};
+
+/**
  * With `splitting`, serverless-esbuild builds each function into one folder and zips every file
  * there into every function, except the other functions' entry files and what starts with their
  * name and a dot (derived files such as `reconcile.mjs.map`). Writing each function's chunks to
@@ -61,4 +123,10 @@ const chunksBesideEntry = {
   },
 };
 
-module.exports = [zodEnglishOnly, zodNamespaceImport, chunksBesideEntry];
+module.exports = [
+  zodEnglishOnly,
+  zodNamespaceImport,
+  middyLazyWebStreams,
+  bannerWhereRequired,
+  chunksBesideEntry,
+];
