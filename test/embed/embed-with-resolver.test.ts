@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { resolveEmbedConfig } from '../../src/embed/config.js';
-import { embedWithResolver, imagesNeedingConfig } from '../../src/embed/embed-with-resolver.js';
+import { embedWithResolver } from '../../src/embed/embed-with-resolver.js';
 import { ImageResolutionError } from '../../src/embed/errors.js';
 import type { ImageConfig, ImageConfigResolver } from '../../src/embed/image-config.js';
 import { appContainer, fargateTask } from './fixtures.js';
@@ -11,37 +11,6 @@ const redis: ImageConfig = {
   cmd: ['redis-server'],
   digest: 'sha256:1',
 };
-
-describe('Function: imagesNeedingConfig', () => {
-  it('lists only wrapped containers without entryPoint', () => {
-    // Prepare
-    const task = fargateTask({}, [
-      appContainer({ name: 'has-entrypoint' }),
-      { name: 'cache', image: 'redis:7' },
-      { name: 'worker', image: 'redis:7', command: ['redis-server', '--port', '7000'] },
-      { name: 'empty', image: 'busybox', entryPoint: [] },
-      { name: 'router', image: 'fluent-bit', firelensConfiguration: { type: 'fluentbit' } },
-      { name: 'agent', image: 'vendor/agent' },
-    ]);
-    // Act
-    const needed = imagesNeedingConfig(task, resolveEmbedConfig({ excludeContainers: ['agent'] }));
-    // Assess
-    expect(needed).toEqual([
-      { container: 'cache', image: 'redis:7' },
-      { container: 'worker', image: 'redis:7' },
-      { container: 'empty', image: 'busybox' },
-    ]);
-  });
-
-  it('lists nothing for a definition the transform skips or already protected', () => {
-    expect(
-      imagesNeedingConfig(
-        fargateTask({ requiresCompatibilities: ['EC2'] }, [{ name: 'a', image: 'x' }]),
-        config,
-      ),
-    ).toEqual([]);
-  });
-});
 
 describe('Function: embedWithResolver', () => {
   it("passes each container's repositoryCredentials secret to the look-up", async () => {
