@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { createAwsAdmission } from '../src/admission/aws-admission-runtime.js';
+import { type AwsAdmission, createAwsAdmission } from '../src/admission/aws-admission-runtime.js';
 import { loadAdmissionSettings } from '../src/admission/settings.js';
 
 /**
@@ -9,9 +9,13 @@ import { loadAdmissionSettings } from '../src/admission/settings.js';
  * It stops before the Lambda times out and the next run continues from the saved cursor.
  */
 const logger = new Logger({ serviceName: 'ecs-admission-sweep' });
-const runtime = createAwsAdmission(loadAdmissionSettings(), logger);
+const settings = loadAdmissionSettings();
+// The SDK clients are built with the first invocation, not at cold start: constructing them is
+// about a tenth of the import, and the settings above already fail a misconfigured function.
+let runtime: AwsAdmission | undefined;
 
 export const handler = middy().handler(async (_event: unknown, context: Context) => {
+  runtime ??= createAwsAdmission(settings, logger);
   const { summary } = await runtime.sweep(() => context.getRemainingTimeInMillis());
   return summary;
 });
