@@ -23,7 +23,9 @@ export async function bench(): Promise<BenchResult[]> {
   const dir = makeTempDir('launcher-bench');
   const ns = await createDnsNamespace();
   try {
-    const spin = buildClient(dir, 'spin', 'musl', 'spin', [join(repoRoot, 'sidecar/launcher/src/filter.c')]);
+    const filterSource = join(repoRoot, 'sidecar/launcher/src/filter.c');
+    const spin = buildClient(dir, 'spin', 'musl', 'spin', [filterSource]);
+    const nullTracer = buildClient(dir, 'null-tracer', 'musl', 'null-tracer', [filterSource]);
     const resolve = buildClient(dir, 'resolve', 'musl', 'resolve-musl');
     const policyFile = join(dir, 'policy.json');
     writePolicy(
@@ -36,51 +38,45 @@ export async function bench(): Promise<BenchResult[]> {
     );
     const withLauncher = (command: string[]) => [launcher, '--policy-file', policyFile, '--', ...command];
 
-    /** Runs both variants `rounds` times, alternating, and returns the fastest of what they print (ns). */
+    /**
+     * Runs each variant `rounds` times, rotating which goes first, and returns the fastest of what
+     * each printed (ns): every variant sees the same machine, run after run.
+     */
+    const measure = async (variants: { argv: string[]; env?: Record<string, string> }[], rounds: number) => {
+      const best = variants.map(() => Number.POSITIVE_INFINITY);
+      for (let i = 0; i < rounds; i++) {
+        for (let k = 0; k < variants.length; k++) {
+          const index = (i + k) % variants.length;
+          const { argv, env = {} } = variants[index]!;
+          const [cmd, ...args] = argv;
+          const r = await run(cmd ?? 'false', args, { env, timeoutMs: 120_000 });
+          const ns = Number(r.stdout.trim().split('\n').pop());
+          if (r.code !== 0 || !Number.isFinite(ns)) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+          best[index] = Math.min(best[index]!, ns);
+        }
+      }
+      return best;
+    };
+    /** The command bare and under the launcher. */
     const compare = async (
       command: string[],
       rounds: number,
       prefix: string[] = [],
       env: Record<string, string> = {},
     ) => {
-      const bare: number[] = [];
-      const traced: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const pair = [
-          [[...prefix, ...command], bare],
-          [[...prefix, ...withLauncher(command)], traced],
-        ] as const;
-        // Alternate which goes first, so that neither always runs right after the other.
-        for (const [argv, into] of i % 2 === 0 ? pair : [...pair].reverse()) {
-          const [cmd, ...args] = argv;
-          const r = await run(cmd ?? 'false', args, { env, timeoutMs: 120_000 });
-          const ns = Number(r.stdout.trim().split('\n').pop());
-          if (r.code !== 0 || !Number.isFinite(ns)) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-          into.push(ns);
-        }
-      }
-      return { bare: Math.min(...bare), traced: Math.min(...traced) };
+      const [bare, traced] = await measure(
+        [
+          { argv: [...prefix, ...command], env },
+          { argv: [...prefix, ...withLauncher(command)], env },
+        ],
+        rounds,
+      );
+      return { bare: bare!, traced: traced! };
     };
-
-    /** Like compare, but the second variant is the bare command with extra environment. */
-    const compareEnv = async (command: string[], rounds: number, env: Record<string, string>) => {
-      const plain: number[] = [];
-      const withEnv: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const pair = [
-          [{}, plain],
-          [env, withEnv],
-        ] as const;
-        for (const [extra, into] of i % 2 === 0 ? pair : [...pair].reverse()) {
-          const [cmd, ...args] = command;
-          const r = await run(cmd ?? 'false', args, { env: extra, timeoutMs: 120_000 });
-          const ns = Number(r.stdout.trim());
-          if (r.code !== 0 || !Number.isFinite(ns))
-            throw new Error(`${command.join(' ')} failed: ${r.stderr}`);
-          into.push(ns);
-        }
-      }
-      return { bare: Math.min(...plain), traced: Math.min(...withEnv) };
+    /** The bare command without and with extra environment. */
+    const compareEnv = async (command: string[], rounds: number, extra: Record<string, string>) => {
+      const [bare, traced] = await measure([{ argv: command }, { argv: command, env: extra }], rounds);
+      return { bare: bare!, traced: traced! };
     };
 
     const syscalls = await compare([spin, 'syscalls', '1000000'], 15);
@@ -89,7 +85,13 @@ export async function bench(): Promise<BenchResult[]> {
     const filterOnly = { SPIN_FILTER: '1' };
     const syscallsFiltered = await compareEnv([spin, 'syscalls', '1000000'], 15, filterOnly);
     const ioFiltered = await compareEnv([spin, 'io', '200000'], 15, filterOnly);
-    const forkexec = await compare([spin, 'forkexec', '200', spin], 11);
+    // With the mechanism's own floor beside them: ptrace + the filter, deciding nothing.
+    const loop = [spin, 'forkexec', '200', spin];
+    const [forkBare, forkTraced, forkFloor] = await measure(
+      [{ argv: loop }, { argv: withLauncher(loop) }, { argv: [nullTracer, ...loop] }],
+      11,
+    );
+    const forkexec = { bare: forkBare!, traced: forkTraced! };
     const lookups = 200;
     const dns = await compare([resolve, 'google.com'], 9, ns.exec, { REPEAT: String(lookups) });
 
@@ -130,6 +132,11 @@ export async function bench(): Promise<BenchResult[]> {
         ok: forkRatio <= 1.5,
       },
       { name: 'fork+exec, bare per iteration', value: forkexec.bare / 200 / 1e3, unit: 'µs' },
+      {
+        name: 'fork+exec loop, null tracer (ptrace + filter, deciding nothing)/bare',
+        value: forkFloor! / forkexec.bare,
+        unit: 'x',
+      },
       { name: 'fork+exec, launcher per iteration', value: forkexec.traced / 200 / 1e3, unit: 'µs' },
       {
         name: 'DNS lookup, added latency (musl, UDP, via the proxy)',

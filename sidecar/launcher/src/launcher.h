@@ -93,6 +93,8 @@ void trace_forward_signal(int sig);
 int read_tracee(pid_t pid, uintptr_t addr, void *buf, size_t len);
 int write_tracee(pid_t pid, uintptr_t addr, const void *buf, size_t len);
 int read_tracee_string(pid_t pid, uintptr_t addr, char *buf, size_t cap);
+int read_tracee_pointer_and_string(pid_t pid, uintptr_t ptr_addr, uintptr_t *ptr, uintptr_t str_addr, char *buf,
+                                   size_t cap);
 int proc_exe(pid_t pid, char *buf, size_t cap);
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

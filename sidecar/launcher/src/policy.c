@@ -1,20 +1,25 @@
 /* The compiled policy (src/policy/compiled-policy.ts is the contract) read from the file the sidecar
- * agent writes atomically (tmp + rename). Rules change without restarting the app: before each
- * decision the launcher asks a non-blocking inotify descriptor watching the file's folder whether
- * anything changed there (one read() that fails with EAGAIN, no path walk); only then does it stat
- * the file, and a changed inode, size or mtime means a new policy. The kernel queues the event inside
- * the writer's rename(), so a policy renamed into place before an exec is seen at that exec. Without
+ * agent writes atomically (tmp + rename). Rules change without restarting the app: an inotify
+ * descriptor watches the file's folder and signals the tracer thread (O_ASYNC, a real-time signal)
+ * when anything changes there, so a decision costs no syscall until then; only then does the
+ * launcher read the events and stat the file, and a changed inode, size or mtime means a new policy.
+ * The kernel queues the event, and the signal, inside the writer's rename(); the signal is handled
+ * before the tracer's wait returns the next stop, so a policy renamed into place before an exec is
+ * seen at that exec. Where signals cannot be set up, each decision asks the descriptor with one
+ * read() instead (EAGAIN: nothing changed). Without
  * inotify (no folder yet, watch limit reached, the folder removed, the file a symbolic link that may
  * point elsewhere) every decision stats the file, as before. A file that fails to parse leaves the
  * last good policy in force. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -27,6 +32,33 @@ static struct stat seen;
 static int reported_error;
 static int watch_fd = -1; /* inotify on the policy file's folder; -1: stat before every decision */
 static char watch_name[256]; /* the policy file's name in that folder */
+static int watch_signals; /* the descriptor signals the tracer thread: read it only when watch_dirty */
+static volatile sig_atomic_t watch_dirty = 1;
+/* The signal reaches the tracer thread only: other threads (the DNS proxy) read the descriptor at
+ * each decision, as they cannot know whether the tracer has taken a signal yet. */
+static __thread int on_tracer_thread;
+
+static void on_watch_signal(int sig) {
+  (void)sig;
+  watch_dirty = 1;
+}
+
+/* Events on the watch raise a real-time signal in the calling (tracer) thread; SIGIO too, which the
+ * kernel sends instead when the real-time queue is full. SA_RESTART: the tracer's wait just resumes. */
+static int signal_on_events(int fd) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_watch_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  struct f_owner_ex owner = {F_OWNER_TID, (pid_t)syscall(SYS_gettid)};
+  int flags = fcntl(fd, F_GETFL);
+  return flags < 0 || sigaction(SIGRTMIN + 1, &sa, NULL) || sigaction(SIGIO, &sa, NULL) ||
+                 fcntl(fd, F_SETSIG, SIGRTMIN + 1) || fcntl(fd, F_SETOWN_EX, &owner) ||
+                 fcntl(fd, F_SETFL, flags | O_ASYNC)
+             ? -1
+             : 0;
+}
 
 void policy_lock(void) { pthread_mutex_lock(&lock); }
 void policy_unlock(void) { pthread_mutex_unlock(&lock); }
@@ -143,7 +175,10 @@ void policy_init(const char *path) {
   if (lstat(folder, &st) || S_ISLNK(st.st_mode) || inotify_add_watch(watch_fd, folder, mask) < 0) {
     close(watch_fd);
     watch_fd = -1;
+    return;
   }
+  watch_signals = signal_on_events(watch_fd) == 0;
+  on_tracer_thread = 1; /* policy_init runs on the thread that becomes the tracer */
 }
 
 static void stop_watching(void) {
@@ -158,6 +193,9 @@ static void stop_watching(void) {
  * them. A removed or moved folder ends the watch for good. */
 static int maybe_changed(void) {
   if (watch_fd < 0) return 1;
+  /* Cleared before the read: an event queued after it raises the signal again. */
+  if (watch_signals && on_tracer_thread && !watch_dirty) return 0;
+  if (on_tracer_thread) watch_dirty = 0;
   char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
   ssize_t n;
   do n = read(watch_fd, buf, sizeof buf);

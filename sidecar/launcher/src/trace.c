@@ -212,6 +212,24 @@ static void proc_cmdline(pid_t pid, char *out, size_t cap) {
   out[n] = 0;
 }
 
+/* The program of PID's parent process (field 4 of /proc/PID/stat); unchanged on failure. */
+static void parent_exe(pid_t pid, char *out, size_t cap) {
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return;
+  stat[n] = 0;
+  const char *close_paren = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
+  int ppid;
+  char state;
+  if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2 || ppid <= 0) return;
+  char exe[PATH_MAX];
+  if (!proc_exe((pid_t)ppid, exe, sizeof exe)) snprintf(out, cap, "%s", exe);
+}
+
 static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v,
                          int after_exec) {
   char msg[3000], details[3000], e_path[1100], e_parent[600], e_cmd[1200];
@@ -236,7 +254,10 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   int flags = is_at ? (int)s->arg[4] : 0;
   if (!policy_section_enabled(0)) return;
   char path[PATH_MAX], given[PATH_MAX], base[PATH_MAX];
-  if (read_tracee_string(pid, path_addr, path, sizeof path)) path[0] = 0;
+  /* argv[0]'s pointer comes with the path in one read when it can (the common case). */
+  uintptr_t argv0_ptr = 0;
+  int have_argv0_ptr = !read_tracee_pointer_and_string(pid, argv_addr, &argv0_ptr, path_addr, path, sizeof path);
+  if (!have_argv0_ptr && read_tracee_string(pid, path_addr, path, sizeof path)) path[0] = 0;
 
   if (!strncmp(path, "/proc/self/", 11)) /* busybox runs its applets through /proc/self/exe */
     snprintf(given, sizeof given, "/proc/%d/%s", (int)pid, path + 11);
@@ -260,21 +281,22 @@ static void on_exec(pid_t pid, struct sysregs *s, int is_at) {
   struct pending_exec *pe = pending_slot(pid, 1);
   pe->tid = pid;
   snprintf(pe->resolved, sizeof pe->resolved, "%s", resolved);
-  proc_exe(pid, pe->parent, sizeof pe->parent);
-  pe->command[0] = 0; /* read only for an audit: most execs are allowed silently */
+  /* Both read only for an audit: most execs are allowed silently. */
+  pe->parent[0] = 0;
+  pe->command[0] = 0;
 
   /* What the program calls itself: a multi-call binary (busybox) runs the applet argv[0] names.
    * Used for deny lists only, since a program may give itself any argv[0]. */
   char argv0[512] = "";
-  uintptr_t argv0_ptr = 0;
-  if (argv_addr && !read_tracee(pid, argv_addr, &argv0_ptr, sizeof argv0_ptr) && argv0_ptr)
-    read_tracee_string(pid, argv0_ptr, argv0, sizeof argv0);
+  if (!have_argv0_ptr && argv_addr) read_tracee(pid, argv_addr, &argv0_ptr, sizeof argv0_ptr);
+  if (argv0_ptr) read_tracee_string(pid, argv0_ptr, argv0, sizeof argv0);
   char alias[PATH_MAX];
   const char *candidates[3] = {given, resolved, merged_usr_alias(resolved, alias, sizeof alias)};
   struct verdict v = policy_check_process(candidates, 3, argv0);
   /* /proc/PID/exe names no program: show the file it is. */
   const char *shown = strncmp(given, "/proc/", 6) ? given : resolved;
   if (v.effect == EFFECT_DISABLE) return;
+  proc_exe(pid, pe->parent, sizeof pe->parent); /* the program calling exec, still in place */
   read_command(pid, argv_addr, pe->command, sizeof pe->command);
   /* A shell's PATH search may try the same program twice (/usr/bin/mkdir, then /bin/mkdir on a
    * merged-/usr image): one audit per attempt to run it. */
@@ -316,7 +338,11 @@ static void on_exec_event(pid_t pid) {
     char command[1024] = "";
     if (known && pe->command[0]) snprintf(command, sizeof command, "%s", pe->command);
     else proc_cmdline(pid, command, sizeof command); /* the new program's argv, as the kernel laid it out */
-    emit_process(exe, known ? pe->parent : "unknown", command[0] ? command : exe, pid, v, 1);
+    /* The exec stop read no parent for an exec it let pass silently: name the parent process. */
+    char parent[256] = "unknown";
+    if (known && pe->parent[0]) snprintf(parent, sizeof parent, "%s", pe->parent);
+    else parent_exe(pid, parent, sizeof parent);
+    emit_process(exe, parent, command[0] ? command : exe, pid, v, 1);
     if (v.effect == EFFECT_PREVENT) kill(pid, SIGKILL);
   }
   if (known) pe->tid = 0;

@@ -51,6 +51,21 @@ int read_tracee_string(pid_t pid, uintptr_t addr, char *buf, size_t cap) {
   return 0;
 }
 
+/* An exec's argv[0] pointer and path in one process_vm_readv (two remote ranges): the pointer, then
+ * the path up to the end of its page. Returns 0 when both arrived and the path's NUL is within the
+ * part read; otherwise the caller reads them one at a time. */
+int read_tracee_pointer_and_string(pid_t pid, uintptr_t ptr_addr, uintptr_t *ptr, uintptr_t str_addr, char *buf,
+                                   size_t cap) {
+  if (!ptr_addr || !str_addr || cap < 2) return -1;
+  size_t want = 4096 - (str_addr & 4095);
+  if (want > cap - 1) want = cap - 1;
+  struct iovec local[2] = {{ptr, sizeof *ptr}, {buf, want}};
+  struct iovec remote[2] = {{(void *)ptr_addr, sizeof *ptr}, {(void *)str_addr, want}};
+  ssize_t r = process_vm_readv(pid, local, 2, remote, 2, 0);
+  if (r != (ssize_t)(sizeof *ptr + want) || !memchr(buf, 0, want)) return -1;
+  return 0;
+}
+
 int proc_exe(pid_t pid, char *buf, size_t cap) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);

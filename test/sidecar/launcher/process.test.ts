@@ -406,6 +406,41 @@ describe('Function: launcher (process lifecycle)', () => {
     expect(readAudits(auditFile)).toHaveLength(1);
   });
 
+  it('applies a policy renamed into place at the very next exec, every time', async () => {
+    // Prepare: the command itself renames each policy into place and execs at once (the tightest
+    // ordering there is), alternating a policy that denies mkdir with one that allows it.
+    const { work, policyFile, auditFile } = files();
+    const allow = `${policyFile}.allow`;
+    const deny = `${policyFile}.deny`;
+    writePolicy(policyFile, policy({ version: 'v0' }));
+    writePolicy(allow, policy({ version: 'v1' }));
+    writePolicy(deny, policy({ version: 'v2', processes: { effect: 'prevent', deny: ['mkdir'] } }));
+    const rounds = 20;
+    const script = `i=0; while [ $i -lt ${rounds} ]; do i=$((i+1));
+      cp ${deny} ${policyFile}.tmp; mv ${policyFile}.tmp ${policyFile}; mkdir ${work}.denied$i 2>/dev/null;
+      cp ${allow} ${policyFile}.tmp; mv ${policyFile}.tmp ${policyFile}; mkdir ${work}.allowed$i; done; echo done`;
+
+    // Act
+    const result = await run(launcher, [
+      '--policy-file',
+      policyFile,
+      '--audit-file',
+      auditFile,
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
+
+    // Assess
+    expect(result.stdout).toContain('done');
+    const made = (kind: string) =>
+      Array.from({ length: rounds }, (_, i) => existsSync(`${work}.${kind}${i + 1}`)).filter(Boolean).length;
+    expect(made('denied')).toBe(0);
+    expect(made('allowed')).toBe(rounds);
+    expect(readAudits(auditFile)).toHaveLength(rounds);
+  });
+
   it('keeps the last good policy when the file is replaced by one that does not parse', async () => {
     // Prepare
     const { work, policyFile, auditFile } = files();
