@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeBus } from '../aws/eventbridge-bus.js';
 import type { ImageConfigResolver } from '../embed/image-config.js';
 import type { SigningKey } from './defender-token.js';
@@ -57,7 +57,8 @@ export function createAwsPolicyHandler(
   const build = async (): Promise<PolicyService> => {
     const signingKeys: SigningKey[] = await loadSigningKeysFromSecret(
       settings.signingKeySecretArn,
-      options.secrets ?? new SecretsManagerClient({}),
+      // Without one, the loader builds the client itself, loading its SDK module on this first read.
+      options.secrets,
     );
     return createPolicyService({
       store,
