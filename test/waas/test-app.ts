@@ -83,13 +83,25 @@ export async function startTestApp(): Promise<{
   return { server, port: (server.address() as AddressInfo).port, seen, close };
 }
 
-/** A port that was free a moment ago (nginx needs a number in its configuration). */
+/**
+ * A port that was free a moment ago (nginx needs a number in its configuration), chosen at random
+ * below Linux's ephemeral range (32768 and up): the port-0 binds of tests running in parallel never
+ * land on it, even while a restarting proxy has let it go.
+ */
 export async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = createNetServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((r) => s.close(r));
+      return port;
+    }
+    if (attempt >= 50) throw new Error('no free port found below the ephemeral range');
+  }
 }
 
 export interface Reply {

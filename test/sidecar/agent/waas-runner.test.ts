@@ -40,6 +40,8 @@ function post(port: number, body: string): Promise<number> {
       },
     );
     req.on('error', reject);
+    // A port in the middle of a restart may accept and never answer: fail, and let waitFor ask again.
+    req.setTimeout(3000, () => req.destroy(new Error('no answer within 3 s')));
     req.end(body);
   });
 }
@@ -118,21 +120,22 @@ describe('Function: startAgent (WAAS)', () => {
       agent = await startAgent(testSettings(layout, server.url, { pollMs: 300 }));
       await agent.ready;
       await waitFor(async () => (await post(exposed, '{"ok":true}').catch(() => 0)) === 200, 20_000, 'proxy');
-      const before = await masters(layer);
+      const before = await masters(layer, exposed);
       const workers = (await Promise.all(before.map(childrenOf))).flat();
 
       // Act
       for (const pid of before) process.kill(pid, 'SIGKILL');
       await waitFor(
         async () =>
-          (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 && (await masters(layer)).length > 0,
+          (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 &&
+          (await masters(layer, exposed)).length > 0,
         20_000,
         'restarted proxy',
       );
 
       // Assess
       expect(before).toHaveLength(1);
-      const after = await masters(layer);
+      const after = await masters(layer, exposed);
       expect(after.some((pid) => before.includes(pid))).toBe(false);
       // The dead master's workers (they outlive it, holding its sockets) are gone too.
       expect(workers.length).toBeGreaterThan(0);
@@ -158,15 +161,21 @@ function alive(pid: number): boolean {
   }
 }
 
-/** nginx masters this test process started whose command line matches `layer` (its -p directory). */
-async function masters(layer: RegExp): Promise<number[]> {
+/**
+ * nginx masters of the proxy on `port` whose command line matches `layer` (its -p directory): found
+ * among this process's children, and told apart from other proxies by the front's configuration.
+ */
+async function masters(layer: RegExp, port: number): Promise<number[]> {
   const { readFile, readdir } = await import('node:fs/promises');
   const pids: number[] = [];
   for (const task of await readdir(`/proc/${process.pid}/task`)) {
     const kids = await readFile(`/proc/${process.pid}/task/${task}/children`, 'utf8').catch(() => '');
     for (const kid of kids.split(/\s+/).filter(Boolean)) {
       const cmdline = await readFile(`/proc/${kid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.startsWith('nginx: master') && layer.test(cmdline)) pids.push(Number(kid));
+      const dir = / -p (\S+)/.exec(cmdline.replace(/\0/g, ' '))?.[1];
+      if (!cmdline.startsWith('nginx: master') || !layer.test(cmdline) || !dir) continue;
+      const front = await readFile(`${dir}/../front/nginx.conf`, 'utf8').catch(() => '');
+      if (front.includes(`:${port};`)) pids.push(Number(kid));
     }
   }
   return pids;
