@@ -142,6 +142,8 @@ describe('Function: startAgent (WAAS)', () => {
       expect(workers.filter(alive)).toEqual([]);
       expect(await post(exposed, SEEDS_SQLI)).toBe(403);
     },
+    // Two proxy starts (CRS loads in each) and the waits between them, on a loaded CI machine.
+    60_000,
   );
 });
 
