@@ -30,7 +30,10 @@ export class NginxProcess {
   /** `nginx -t`: a configuration nginx refuses never replaces a working one. */
   async test(): Promise<void> {
     try {
-      await run(this.binary, ['-t', '-q', '-p', this.dir, '-c', this.conf, '-e', this.errorLog]);
+      // CRS loads in a second or two; a test that takes a minute is stuck, and says so.
+      await run(this.binary, ['-t', '-q', '-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
+        timeout: 60_000,
+      });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
       throw new WaasProcessError(

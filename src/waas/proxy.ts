@@ -294,6 +294,11 @@ function canConnect(hostOrPath: string, port?: number): Promise<boolean> {
       port === undefined
         ? connect({ path: hostOrPath })
         : connect({ host: hostOrPath === '0.0.0.0' ? '127.0.0.1' : hostOrPath, port });
+    // A listener that never accepts (its backlog full) must not hold a readiness check forever.
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

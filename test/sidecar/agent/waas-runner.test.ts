@@ -27,6 +27,9 @@ function post(port: number, body: string): Promise<number> {
         port,
         method: 'POST',
         path: '/',
+        // A port in the middle of a restart may never answer, or never complete the handshake: give
+        // up after 3 s (connecting included) and let waitFor ask again.
+        signal: AbortSignal.timeout(3000),
         headers: {
           host: 'app.example.com',
           'content-type': 'application/json',
@@ -40,8 +43,6 @@ function post(port: number, body: string): Promise<number> {
       },
     );
     req.on('error', reject);
-    // A port in the middle of a restart may accept and never answer: fail, and let waitFor ask again.
-    req.setTimeout(3000, () => req.destroy(new Error('no answer within 3 s')));
     req.end(body);
   });
 }
@@ -125,13 +126,17 @@ describe('Function: startAgent (WAAS)', () => {
 
       // Act
       for (const pid of before) process.kill(pid, 'SIGKILL');
+      let last: unknown;
       await waitFor(
-        async () =>
-          (await post(exposed, '{"ok":true}').catch(() => 0)) === 200 &&
-          (await masters(layer, exposed)).length > 0,
+        async () => {
+          last = await post(exposed, '{"ok":true}').catch((error: unknown) => String(error));
+          return last === 200 && (await masters(layer, exposed)).length > 0;
+        },
         20_000,
         'restarted proxy',
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last answer: ${String(last)}`);
+      });
 
       // Assess
       expect(before).toHaveLength(1);
