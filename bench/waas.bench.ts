@@ -96,16 +96,30 @@ export async function bench(): Promise<BenchResult[]> {
     container: 'app',
     rule: null,
   });
-  await proxy.start({
-    effect: 'prevent',
-    protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'],
+  const policy = {
+    effect: 'prevent' as const,
+    protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'] as const,
     paranoiaLevel: 1,
+  };
+  await proxy.start({ ...policy, protections: [...policy.protections] });
+  // The same WAAS on glibc's malloc: what the default jemalloc preload saves.
+  const glibcPort = await freePort();
+  const glibc = new WaasProxy({
+    listenPort: glibcPort,
+    upstreamPort: app.port,
+    auditFile: '/dev/null',
+    family: 'bench',
+    container: 'app',
+    rule: null,
+    allocator: null,
   });
+  await glibc.start({ ...policy, protections: [...policy.protections] });
   try {
-    const cpu0 = [await nginxCpu(proxy.pids), await nginxCpu(plain.pids)];
+    const all = [proxy, plain, glibc];
+    const cpu0 = await Promise.all(all.map((p) => nginxCpu(p.pids)));
     const n = 3000;
-    const [direct, proxied, bare] = await latencies([app.port, port, plainPort], n);
-    const cpu = [(await nginxCpu(proxy.pids)) - cpu0[0]!, (await nginxCpu(plain.pids)) - cpu0[1]!];
+    const [direct, proxied, bare, onGlibc] = await latencies([app.port, port, plainPort, glibcPort], n);
+    const cpu = (await Promise.all(all.map((p) => nginxCpu(p.pids)))).map((c, i) => c - cpu0[i]!);
     const l = { d50: direct!.p50, d99: direct!.p99, p50: proxied!.p50, p99: proxied!.p99 };
     const directRps = await throughput(app.port);
     const proxiedRps = await throughput(port);
@@ -121,6 +135,13 @@ export async function bench(): Promise<BenchResult[]> {
       { name: 'latency p99 through nginx, ModSecurity off', value: bare!.p99, unit: 'ms' },
       { name: 'nginx CPU per request, WAAS (all protections)', value: (cpu[0]! / n) * 1000, unit: 'ms' },
       { name: 'nginx CPU per request, ModSecurity off', value: (cpu[1]! / n) * 1000, unit: 'ms' },
+      { name: "latency p50 through WAAS on glibc's malloc", value: onGlibc!.p50, unit: 'ms' },
+      { name: "latency p99 through WAAS on glibc's malloc", value: onGlibc!.p99, unit: 'ms' },
+      {
+        name: "nginx CPU per request, WAAS on glibc's malloc (no jemalloc preload)",
+        value: (cpu[2]! / n) * 1000,
+        unit: 'ms',
+      },
       { name: 'added latency p50', value: l.p50 - l.d50, unit: 'ms' },
       {
         name: 'added latency p99',
@@ -131,6 +152,7 @@ export async function bench(): Promise<BenchResult[]> {
       },
     ];
   } finally {
+    await glibc.stop();
     await proxy.stop();
     await plain.stop();
     await app.close();

@@ -44,6 +44,8 @@ cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ca-certificates.crt" 2>/dev/n
 
 if [ "${WITH_WAAS:-0}" = 1 ]; then
   copy_with_libs /usr/sbin/nginx /usr/lib/nginx/modules/ngx_http_modsecurity_module.so
+  # The WAF layer's allocator (src/waas/proxy.ts preloads it when present).
+  if [ -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ]; then copy_with_libs /usr/lib/x86_64-linux-gnu/libjemalloc.so.2; fi
   for d in /etc/nginx /etc/modsecurity /usr/share/modsecurity-crs /usr/lib/nginx /usr/share/nginx; do
     mkdir -p "$rootfs$(dirname "$d")"
     cp -aL "$d" "$rootfs$d"

@@ -17,6 +17,8 @@ export class NginxProcess {
     readonly dir: string,
     /** Names this nginx in errors ("front", "WAF"). */
     private readonly role: string,
+    /** Extra environment of the master and its workers (e.g. LD_PRELOAD of an allocator). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   private get conf(): string {
@@ -33,6 +35,7 @@ export class NginxProcess {
       // CRS loads in a second or two; a test that takes a minute is stuck, and says so.
       await run(this.binary, ['-t', '-q', '-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
         timeout: 60_000,
+        env: { ...process.env, ...this.env },
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
@@ -53,6 +56,7 @@ export class NginxProcess {
     const child = spawn(this.binary, ['-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
+      env: { ...process.env, ...this.env },
     });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => {

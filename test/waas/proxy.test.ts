@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Audit, AuditSchema } from '../../src/audit/audit.js';
 import type { CompiledWaas } from '../../src/policy/compiled-policy.js';
-import { WaasProxy } from '../../src/waas/proxy.js';
+import { DEBIAN_JEMALLOC, WaasProxy } from '../../src/waas/proxy.js';
 import { freePort, type Seen, send, startTestApp } from './test-app.js';
 
 const SEEDS_SQLI = '{"-1+union+all+select+1,group_concat(user,0x3a,file_priv),3,4+from+mysql.user--"}';
@@ -430,6 +430,20 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         expect(reply.status).toBe(200);
       },
     );
+  });
+
+  it("runs the WAF layer's nginx on jemalloc (Debian's libjemalloc2) and the front on glibc's malloc", async () => {
+    await withProxy({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, async (proxy, port) => {
+      // Act
+      const reply = await send(port, '/item?id=1');
+      const [front, waf] = proxy.pids;
+      const maps = async (pid: number | undefined) => readFile(`/proc/${pid}/maps`, 'utf8');
+
+      // Assess
+      expect(reply.status).toBe(200);
+      expect(await maps(waf)).toContain(DEBIAN_JEMALLOC);
+      expect(await maps(front)).not.toContain('libjemalloc');
+    });
   });
 
   it('applies a new policy on reload and resets no connection under keep-alive load while reloading', async () => {
