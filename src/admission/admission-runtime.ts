@@ -9,7 +9,7 @@ import { ServiceIndex } from '../aws/service-index.js';
 import { embedWithResolver } from '../embed/embed-with-resolver.js';
 import type { ImageConfigResolver } from '../embed/image-config.js';
 import { waasOptionForTaskDefinition } from '../embed/waas-from-policy.js';
-import type { PolicyView } from '../policy/policy-cache.js';
+import type { PolicySource } from '../policy/policy-cache.js';
 import { AdmissionController, type EventOutcome } from './admission-controller.js';
 import { DecisionPublisher, type StructuredLog } from './decision-publisher.js';
 import { ServiceFinder } from './service-finder.js';
@@ -44,11 +44,6 @@ export interface AdmissionRuntimeOptions {
    * retried, rather than registering a twin that ignores them.
    */
   policies?: PolicySource;
-}
-
-/** Where the current rules come from: the policy service's cache, or the same over the rules table. */
-export interface PolicySource {
-  current(): Promise<PolicyView> | PolicyView;
 }
 
 /** Everything the two Lambdas (and `simulate`, and the local stack) run, wired once per container. */
@@ -89,11 +84,7 @@ export function createAdmissionRuntime(o: AdmissionRuntimeOptions): AdmissionRun
       );
       if (o.policies) {
         const view = await o.policies.current();
-        config.waas = waasOptionForTaskDefinition(
-          described.taskDefinition,
-          config,
-          (family, c) => view.policyFor({ family, container: c.name, image: c.image }).policy.waas,
-        );
+        config.waas = waasOptionForTaskDefinition(described.taskDefinition, config, view);
       }
       return embedWithResolver(described, config, o.resolver);
     },

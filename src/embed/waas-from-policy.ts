@@ -1,4 +1,5 @@
 import type { CompiledWaas } from '../policy/compiled-policy.js';
+import type { MatchTarget } from '../policy/match.js';
 import type { EmbedConfig, WaasOption } from './config.js';
 
 /**
@@ -48,12 +49,14 @@ export function waasOptionForTask(
   return waasOptionFromPolicy(disabled, base);
 }
 
-/** A task's compiled `waas` policy section for one of its containers (rules match family, name, image). */
-export type WaasLookup = (family: string, container: PolicyContainer) => CompiledWaas | undefined;
+/** The rules as the policy service holds them (`PolicyView`): the compiled policy of one container. */
+export interface ContainerPolicies {
+  policyFor(target: MatchTarget): { policy: { waas?: CompiledWaas | undefined } };
+}
 
 /**
  * {@link waasOptionForTask} for a task definition: its containers other than the defender sidecar
- * (an already protected input has one) are looked up under its family.
+ * (an already protected input has one) are looked up under its family, by name and image.
  */
 export function waasOptionForTaskDefinition(
   taskDefinition: {
@@ -61,7 +64,7 @@ export function waasOptionForTaskDefinition(
     containerDefinitions?: readonly { name?: string | undefined; image?: string | undefined }[] | undefined;
   },
   config: Pick<EmbedConfig, 'sidecarName' | 'waas'>,
-  lookup: WaasLookup,
+  policies: ContainerPolicies,
 ): WaasOption {
   const family = taskDefinition.family;
   if (!family) return config.waas;
@@ -71,5 +74,9 @@ export function waasOptionForTaskDefinition(
         typeof c.name === 'string' && c.name !== config.sidecarName,
     )
     .map((c) => ({ name: c.name, image: c.image }));
-  return waasOptionForTask(containers, (c) => lookup(family, c), config.waas);
+  return waasOptionForTask(
+    containers,
+    (c) => policies.policyFor({ family, container: c.name, image: c.image }).policy.waas,
+    config.waas,
+  );
 }

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PolicySource } from '../admission/admission-runtime.js';
 import type { TokenFor } from '../admission/twin-token.js';
 import type { EventBus } from '../aws/event-bus.js';
 import { parseAccountText } from '../cli/commands/simulate.js';
 import { type EmbedConfig, resolveEmbedConfig } from '../embed/config.js';
 import type { Decision } from '../embed/decision.js';
+import type { PolicySource } from '../policy/policy-cache.js';
 import { type AdmissionReplay, startAdmissionReplay } from './admission-replay.js';
 import type { LocalStack } from './local-stack.js';
 

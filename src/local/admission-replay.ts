@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventOutcome } from '../admission/admission-controller.js';
-import {
-  type AdmissionRuntime,
-  createAdmissionRuntime,
-  type PolicySource,
-} from '../admission/admission-runtime.js';
+import { type AdmissionRuntime, createAdmissionRuntime } from '../admission/admission-runtime.js';
 import type { StructuredLog } from '../admission/decision-publisher.js';
 import type { Exclusions, Mode } from '../admission/plan.js';
 import type { AdmissionSettings } from '../admission/settings.js';
@@ -15,6 +11,7 @@ import type { EmbedConfig } from '../embed/config.js';
 import { resolveEmbedConfig } from '../embed/config.js';
 import type { Decision } from '../embed/decision.js';
 import type { ImageConfigResolver } from '../embed/image-config.js';
+import type { PolicySource } from '../policy/policy-cache.js';
 import { type AccountFile, loadAccount } from './ecs-simulator/account-file.js';
 import type { CallerIdentity } from './ecs-simulator/cloudtrail-event.js';
 import { type EcsSimulator, startEcsSimulator } from './ecs-simulator/ecs-simulator.js';

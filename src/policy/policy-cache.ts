@@ -51,6 +51,11 @@ export class PolicyView {
   }
 }
 
+/** Where the current rules come from ({@link PolicyCache} is one; admission reads the same table). */
+export interface PolicySource {
+  current(): Promise<PolicyView> | PolicyView;
+}
+
 /** Options of {@link PolicyCache}. */
 export interface PolicyCacheOptions {
   store: RulesStore;

@@ -5,7 +5,7 @@ import { ImageResolutionError } from '../../embed/errors.js';
 import type { ImageConfigResolver } from '../../embed/image-config.js';
 import { createDefaultImageResolver } from '../../images/default-resolver.js';
 import { mintDefenderToken, type SigningKey } from '../defender-token.js';
-import type { PolicyView } from '../policy-cache.js';
+import type { PolicySource, PolicyView } from '../policy-cache.js';
 import { HttpError, jsonResponse } from './http-error.js';
 import type { Route } from './router.js';
 import type { HttpRequest } from './types.js';
@@ -43,7 +43,7 @@ export interface EmbedRouteOptions {
    * with the sidecar on the policy's ports, so the task and the agent agree. Without it, only the
    * configuration's `waas` option counts.
    */
-  policies?: { current(): Promise<PolicyView> | PolicyView };
+  policies?: PolicySource;
   tokenTtlSeconds?: number;
   now?: () => number;
 }
@@ -88,11 +88,7 @@ export function embedRoute(options: EmbedRouteOptions): Route {
         } catch {
           throw new HttpError(503, 'unavailable', 'the rules could not be read (they decide WAAS); retry');
         }
-        config.waas = waasOptionForTaskDefinition(
-          parsed.request,
-          config,
-          (family, c) => view.policyFor({ family, container: c.name, image: c.image }).policy.waas,
-        );
+        config.waas = waasOptionForTaskDefinition(parsed.request, config, view);
       }
       if (config.token === undefined && config.tokenSecretArn === undefined && options.signingKeys[0]) {
         const family = parsed.ok ? parsed.request.family : undefined;
