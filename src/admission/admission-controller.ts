@@ -15,12 +15,7 @@ import {
 } from './plan.js';
 import { indexEntry, type ServiceFinder, serviceView } from './service-finder.js';
 import type { TwinRegistrar, TwinResult } from './twin-registrar.js';
-import {
-  type Retargeted,
-  retargetForWaas,
-  type ServiceTargets,
-  type TwinContainer,
-} from './waas-retarget.js';
+import { retargetForWaas, type TwinContainer } from './waas-retarget.js';
 
 export interface AdmissionControllerOptions {
   ecs: EcsAdapter;
@@ -151,7 +146,11 @@ export class AdmissionController {
     services: readonly ServiceView[],
   ): Promise<Action[]> {
     const actions: Action[] = [];
-    const twins = new Map<string, Promise<readonly TwinContainer[]>>();
+    // The twin's containers, for services whose load balancer may name a port WAAS took: known when
+    // this call registered the twin, else described once for all its services.
+    let twinContainers: Promise<readonly TwinContainer[]> | undefined = tw.containers
+      ? Promise.resolve(tw.containers)
+      : undefined;
     let failure: unknown;
     for (const service of services) {
       const plan = planServiceMove({
@@ -165,9 +164,11 @@ export class AdmissionController {
       let action = plan.action;
       if (plan.update && tw.protectedArn) {
         try {
-          const moved = service.targets
-            ? await this.retarget(service.targets, tw.protectedArn, twins)
-            : undefined;
+          let moved: ReturnType<typeof retargetForWaas>;
+          if (service.targets) {
+            twinContainers ??= this.containersOf(tw.protectedArn);
+            moved = retargetForWaas(service.targets, await twinContainers);
+          }
           await this.o.ecs.updateServiceTaskDefinition(service.cluster, service.serviceArn, tw.protectedArn, {
             ...(moved && service.targets?.loadBalancers?.length
               ? { loadBalancers: moved.loadBalancers }
@@ -200,20 +201,10 @@ export class AdmissionController {
     return actions;
   }
 
-  /** The service's targets moved onto the WAAS proxy when the twin took their port; one describe per twin. */
-  private async retarget(
-    targets: ServiceTargets,
-    protectedArn: string,
-    twins: Map<string, Promise<readonly TwinContainer[]>>,
-  ): Promise<Retargeted | undefined> {
-    let containers = twins.get(protectedArn);
-    if (!containers) {
-      containers = this.o.ecs
-        .describeTaskDefinition(protectedArn)
-        .then((d) => d?.taskDefinition.containerDefinitions ?? []);
-      twins.set(protectedArn, containers);
-    }
-    return retargetForWaas(targets, await containers);
+  private async containersOf(taskDefinition: string): Promise<readonly TwinContainer[]> {
+    return (
+      (await this.o.ecs.describeTaskDefinition(taskDefinition))?.taskDefinition.containerDefinitions ?? []
+    );
   }
 
   /** Protects what one service runs: used for service events and by the sweep. */

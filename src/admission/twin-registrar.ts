@@ -8,6 +8,7 @@ import type { ContainerDefinition } from '../taskdef/types.js';
 import { familyOf } from './classify-event.js';
 import { ClaimBusyError, EcsCallError } from './errors.js';
 import { type Exclusions, exclusionReason, type Mode } from './plan.js';
+import type { TwinContainer } from './waas-retarget.js';
 
 /** Where the protected twin of a source revision stands after {@link TwinRegistrar.ensureTwin}. */
 export type TwinResult =
@@ -21,6 +22,8 @@ export type TwinResult =
       registered: 'now' | 'earlier' | 'found' | 'planned';
       embed?: Decision;
       rolledBack: string[];
+      /** The twin's containers when this call registered it (so moving services needs no describe). */
+      containers?: readonly TwinContainer[];
     }
   | {
       kind: 'no-twin';
@@ -172,6 +175,7 @@ export class TwinRegistrar {
       protectedArn: string,
       registered: 'now' | 'earlier' | 'found',
       rolledBack: string[] = [],
+      containers?: readonly TwinContainer[],
     ): TwinResult => ({
       kind: 'twin',
       sourceArn,
@@ -180,6 +184,7 @@ export class TwinRegistrar {
       registered,
       embed,
       rolledBack,
+      ...(containers ? { containers } : {}),
     });
     let claim = await this.o.state.claim(sourceArn, owner, this.o.now(), this.o.claimMs);
     // Someone else is registering right now (a duplicate or concurrent event): wait for it briefly.
@@ -217,7 +222,12 @@ export class TwinRegistrar {
     }
     const protectedArn = registered.taskDefinition.taskDefinitionArn as string;
     await this.o.state.recordTwin(sourceArn, protectedArn);
-    return twin(protectedArn, 'now', claim.previous?.rolledBack ?? []);
+    return twin(
+      protectedArn,
+      'now',
+      claim.previous?.rolledBack ?? [],
+      registered.taskDefinition.containerDefinitions ?? [],
+    );
   }
 
   /**
