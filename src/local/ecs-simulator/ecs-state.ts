@@ -559,24 +559,20 @@ export class EcsState {
           'Unable to update task definition on services with a EXTERNAL deployment controller. Please use Task Set API.',
         );
       }
-      const next = this.activeTaskDefinition(req.taskDefinition).arn;
-      const extra = {
-        ...service.extra,
-        ...(req.loadBalancers ? { loadBalancers: req.loadBalancers } : {}),
-        ...(req.serviceRegistries ? { serviceRegistries: req.serviceRegistries } : {}),
-      };
-      this.checkContainerTargets(next, extra);
-      service.taskDefinition = next;
-      service.extra = structuredClone(extra);
-    } else if (req.loadBalancers || req.serviceRegistries) {
-      const extra = {
-        ...service.extra,
-        ...(req.loadBalancers ? { loadBalancers: req.loadBalancers } : {}),
-        ...(req.serviceRegistries ? { serviceRegistries: req.serviceRegistries } : {}),
-      };
-      this.checkContainerTargets(service.taskDefinition, extra);
-      service.extra = structuredClone(extra);
     }
+    const next =
+      req.taskDefinition !== undefined
+        ? this.activeTaskDefinition(req.taskDefinition).arn
+        : service.taskDefinition;
+    const extra = {
+      ...service.extra,
+      ...(req.loadBalancers ? { loadBalancers: req.loadBalancers } : {}),
+      ...(req.serviceRegistries ? { serviceRegistries: req.serviceRegistries } : {}),
+    };
+    // Checked before anything changes: a refused update leaves the service as it was.
+    this.checkContainerTargets(next, extra);
+    if (next !== undefined) service.taskDefinition = next;
+    service.extra = structuredClone(extra);
     if (req.desiredCount !== undefined) service.desiredCount = req.desiredCount;
     if (req.taskDefinition !== undefined || req.forceNewDeployment || req.desiredCount !== undefined) {
       service.deployments = [this.deployment(service.taskDefinition, service.desiredCount)];
