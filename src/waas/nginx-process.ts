@@ -18,8 +18,12 @@ export class NginxProcess {
     /** Names this nginx in errors ("front", "WAF"). */
     private readonly role: string,
     /** Extra environment of the master and its workers (e.g. LD_PRELOAD of an allocator). */
-    private readonly env: Record<string, string> = {},
-  ) {}
+    extraEnv: Record<string, string> = {},
+  ) {
+    this.env = { ...process.env, ...extraEnv };
+  }
+
+  private readonly env: NodeJS.ProcessEnv;
 
   private get conf(): string {
     return `${this.dir}/nginx.conf`;
@@ -35,7 +39,7 @@ export class NginxProcess {
       // CRS loads in a second or two; a test that takes a minute is stuck, and says so.
       await run(this.binary, ['-t', '-q', '-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
         timeout: 60_000,
-        env: { ...process.env, ...this.env },
+        env: this.env,
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
@@ -56,7 +60,7 @@ export class NginxProcess {
     const child = spawn(this.binary, ['-p', this.dir, '-c', this.conf, '-e', this.errorLog], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
-      env: { ...process.env, ...this.env },
+      env: this.env,
     });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => {

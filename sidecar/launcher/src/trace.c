@@ -196,32 +196,33 @@ static void read_command(pid_t pid, uintptr_t argv, char *out, size_t cap) {
   }
 }
 
-/* /proc/PID/cmdline with its NULs as spaces. */
-static void proc_cmdline(pid_t pid, char *out, size_t cap) {
+/* The start of /proc/PID/WHAT, NUL-terminated; its length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *what, char *out, size_t cap) {
   char path[64];
   out[0] = 0;
-  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0) return -1;
   ssize_t n = read(fd, out, cap - 1);
   close(fd);
-  if (n <= 0) return;
+  if (n < 0) return -1;
+  out[n] = 0;
+  return n;
+}
+
+/* /proc/PID/cmdline with its NULs as spaces. */
+static void proc_cmdline(pid_t pid, char *out, size_t cap) {
+  ssize_t n = read_proc(pid, "cmdline", out, cap);
   while (n > 0 && !out[n - 1]) n--;
   for (ssize_t i = 0; i < n; i++)
     if (!out[i]) out[i] = ' ';
-  out[n] = 0;
+  if (n >= 0) out[n] = 0;
 }
 
 /* The program of PID's parent process (field 4 of /proc/PID/stat); unchanged on failure. */
 static void parent_exe(pid_t pid, char *out, size_t cap) {
-  char path[64], stat[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, stat, sizeof stat - 1);
-  close(fd);
-  if (n <= 0) return;
-  stat[n] = 0;
+  char stat[512];
+  if (read_proc(pid, "stat", stat, sizeof stat) <= 0) return;
   const char *close_paren = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
   int ppid;
   char state;
