@@ -2,25 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { retargetForWaas, type TwinContainer } from '../../src/admission/waas-retarget.js';
 import { resolveEmbedConfig } from '../../src/embed/config.js';
 import { embedTaskDefinition } from '../../src/embed/embed.js';
+import { appContainer, fargateTask } from '../embed/fixtures.js';
 
-const task = {
-  family: 'web',
-  requiresCompatibilities: ['FARGATE'],
-  networkMode: 'awsvpc',
-  cpu: '256',
-  memory: '512',
-  containerDefinitions: [
-    {
-      name: 'app',
-      image: 'nginx:1.27',
-      entryPoint: ['nginx', '-g', 'daemon off;'],
-      portMappings: [
-        { containerPort: 80, protocol: 'tcp' },
-        { containerPort: 9100, protocol: 'tcp' },
-      ],
-    },
-  ],
-};
+const task = fargateTask({}, [
+  appContainer({
+    portMappings: [
+      { containerPort: 80, protocol: 'tcp' },
+      { containerPort: 9100, protocol: 'tcp' },
+    ],
+  }),
+]);
 
 /** The twin the transform makes with WAAS on 8080 in front of port 80. */
 function twin(waas = true): TwinContainer[] {

@@ -8,6 +8,7 @@ import { createRouter } from '../../../src/policy/http/router.js';
 import type { HttpRequest } from '../../../src/policy/http/types.js';
 import { PolicyView } from '../../../src/policy/policy-cache.js';
 import type { Rule } from '../../../src/policy/rules-schema.js';
+import { appContainer, fargateTask } from '../../embed/fixtures.js';
 
 const KEY = 'embed-route-signing-key-0123456789abcdef';
 const seedsTask = {
@@ -143,21 +144,9 @@ describe('Function: embedRoute', () => {
   });
 
   describe('with the rules (WAAS decided by policy)', () => {
-    const webTask = {
-      family: 'web',
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        {
-          name: 'app',
-          image: 'nginx:1.27',
-          entryPoint: ['nginx', '-g', 'daemon off;'],
-          portMappings: [{ containerPort: 80, protocol: 'tcp' }],
-        },
-      ],
-    };
+    const webTask = fargateTask({}, [
+      appContainer({ portMappings: [{ containerPort: 80, protocol: 'tcp' }] }),
+    ]);
     const rules = (waas: Rule['waas']): PolicyView =>
       new PolicyView({ version: '3', rules: [{ name: 'web-waas', scope: { families: ['web'] }, waas }] });
 
