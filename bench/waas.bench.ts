@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
+import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
 import { freePort, startTestApp } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
@@ -76,44 +77,35 @@ async function throughput(port: number): Promise<number> {
 /** WAAS proxy (prevent, all protections, paranoia 1) versus the app direct, side by side. */
 export async function bench(): Promise<BenchResult[]> {
   const app = await startTestApp();
-  const port = await freePort();
-  const plainPort = await freePort();
-  // The same nginx layers with ModSecurity off: separates the proxy hop from the inspection.
-  const plain = new WaasProxy({
-    listenPort: plainPort,
-    upstreamPort: app.port,
-    auditFile: '/dev/null',
-    family: 'bench',
-    container: 'app',
-    rule: null,
-  });
-  await plain.start({ effect: 'disable', protections: [], paranoiaLevel: 1 });
-  const proxy = new WaasProxy({
-    listenPort: port,
-    upstreamPort: app.port,
-    auditFile: '/dev/null',
-    family: 'bench',
-    container: 'app',
-    rule: null,
-  });
-  const policy = {
-    effect: 'prevent' as const,
-    protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'] as const,
+  /** A proxy on a free port in front of the app, started with `waas`. */
+  const startProxy = async (waas: CompiledWaas, allocator?: null) => {
+    const port = await freePort();
+    const proxy = new WaasProxy({
+      listenPort: port,
+      upstreamPort: app.port,
+      auditFile: '/dev/null',
+      family: 'bench',
+      container: 'app',
+      rule: null,
+      ...(allocator === null ? { allocator } : {}),
+    });
+    await proxy.start(waas);
+    return { proxy, port };
+  };
+  const everything: CompiledWaas = {
+    effect: 'prevent',
+    protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'],
     paranoiaLevel: 1,
   };
-  await proxy.start({ ...policy, protections: [...policy.protections] });
-  // The same WAAS on glibc's malloc: what the default jemalloc preload saves.
-  const glibcPort = await freePort();
-  const glibc = new WaasProxy({
-    listenPort: glibcPort,
-    upstreamPort: app.port,
-    auditFile: '/dev/null',
-    family: 'bench',
-    container: 'app',
-    rule: null,
-    allocator: null,
+  // The same nginx layers with ModSecurity off: separates the proxy hop from the inspection.
+  const { proxy: plain, port: plainPort } = await startProxy({
+    effect: 'disable',
+    protections: [],
+    paranoiaLevel: 1,
   });
-  await glibc.start({ ...policy, protections: [...policy.protections] });
+  const { proxy, port } = await startProxy(everything);
+  // The same WAAS on glibc's malloc: what the default jemalloc preload saves.
+  const { proxy: glibc, port: glibcPort } = await startProxy(everything, null);
   try {
     const all = [proxy, plain, glibc];
     const cpu0 = await Promise.all(all.map((p) => nginxCpu(p.pids)));

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RulesValidationError } from '../../src/policy/errors.js';
 import { isValidNetworkPattern, parseRule, parseRulesDocument } from '../../src/policy/rules-schema.js';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RulesValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a RulesValidationError');
-}
+import { problemsOf } from './problems-of.js';
 
 describe('Function: parseRule', () => {
   it('rejects a section with both allow and deny, naming the field', () => {

@@ -1,17 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RulesValidationError } from '../../src/policy/errors.js';
 import { parseRulesText } from '../../src/policy/rules-text.js';
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof RulesValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a RulesValidationError');
-}
+import { problemsOf } from './problems-of.js';
 
 describe('Function: parseRulesText', () => {
   it('reads the seeds sample written in YAML', () => {
