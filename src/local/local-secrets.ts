@@ -10,15 +10,19 @@ export const LOCAL_FILES = {
   events: 'events.ndjson',
 } as const;
 
-/** Reads a secret file, or creates it (mode 0600, exclusive) with fresh random content. */
-async function ensureSecretFile(path: string, bytes: number): Promise<string> {
+/**
+ * Reads a secret file, or creates it (mode 0600, exclusive) with `prefix` and fresh random content.
+ * A prefix keeps a base64url value from starting with `-`, which a command line would take for an
+ * option (`--token -x…`), and lets secret scanners recognise the value.
+ */
+async function ensureSecretFile(path: string, bytes: number, prefix: string): Promise<string> {
   try {
     const existing = (await readFile(path, 'utf8')).trim();
     if (existing.length > 0) return existing;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const value = randomBytes(bytes).toString('base64url');
+  const value = `${prefix}${randomBytes(bytes).toString('base64url')}`;
   try {
     await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
@@ -38,11 +42,11 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
 /** The local stack's token signing key, `DIR/signing-key`, created on first use. */
 export async function ensureSigningKey(dataDir: string): Promise<string> {
   await ensureDataDir(dataDir);
-  return ensureSecretFile(join(dataDir, LOCAL_FILES.signingKey), 48);
+  return ensureSecretFile(join(dataDir, LOCAL_FILES.signingKey), 48, '');
 }
 
 /** The local stack's admin token, `DIR/admin-token`, created on first use. */
 export async function ensureAdminToken(dataDir: string): Promise<string> {
   await ensureDataDir(dataDir);
-  return ensureSecretFile(join(dataDir, LOCAL_FILES.adminToken), 32);
+  return ensureSecretFile(join(dataDir, LOCAL_FILES.adminToken), 32, 'ecaat_');
 }

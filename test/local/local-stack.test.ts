@@ -100,6 +100,8 @@ describe('Function: startLocalStack', () => {
     expect(statSync(again.files.signingKey).mode & 0o777).toBe(0o600);
     expect(statSync(again.files.adminToken).mode & 0o777).toBe(0o600);
     expect(again.adminToken).toBe(adminToken);
+    // A token starting with "-" would be read as an option by `policy push --token T`.
+    expect(adminToken).toMatch(/^ecaat_[A-Za-z0-9_-]{43}$/);
     expect(await rules.json()).toEqual({ version: '1', rules: [{ name: 'keep-me' }] });
     expect(policy.status).toBe(200);
   });
