@@ -2,10 +2,22 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'sidecar/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Integration suites start real servers (dynalite, registries, nginx, podman): keep the 2-core CI machine calm.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts', 'sidecar/**/*.test.ts'] } },
+      {
+        // The launcher's enforcement tests again under its fallback mechanism (kernels without seccomp
+        // user notification): ptrace following every process.
+        extends: true,
+        test: {
+          name: 'launcher-ptrace',
+          include: ['test/sidecar/launcher/{process,dns,hardening,rootfs,container}.test.ts'],
+          env: { ECS_ADMISSION_LAUNCHER_MECHANISM: 'ptrace' },
+        },
+      },
+    ],
   },
 });

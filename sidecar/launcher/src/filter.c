@@ -1,5 +1,6 @@
 /* The seccomp filter installed in the command just before its exec (it is inherited by everything the
- * command starts). It stops, for the tracer, only the syscalls the policy needs to see: execve,
+ * command starts). It stops, for the launcher (a user-notification listener, or the ptrace tracer),
+ * only the syscalls the policy needs to see: execve,
  * execveat, connect, sendmsg, sendmmsg, and sendto when it names a destination; every other syscall
  * is allowed inside the kernel at full speed. Written as raw BPF, so no libseccomp is needed.
  * Hardening: other syscall ABIs (i386 `int 0x80`, x32) are refused, since a filter that checks numbers
@@ -25,6 +26,7 @@ struct sock_fprog { unsigned short len; struct sock_filter *filter; };
 #define RET 0x06         /* BPF_RET | BPF_K */
 #define RET_ALLOW 0x7fff0000u
 #define RET_TRACE 0x7ff00000u
+#define RET_USER_NOTIF 0x7fc00000u
 #define RET_ERRNO(e) (0x00050000u | ((e) & 0xffff))
 
 #define OFF_NR 0
@@ -57,7 +59,8 @@ struct sock_fprog { unsigned short len; struct sock_filter *filter; };
 #define CLONE_UNTRACED_FLAG 0x00800000u
 #define SECCOMP_MODE_FILTER_PRCTL 2
 
-int filter_install(void) {
+int filter_install(int notify) {
+  const uint32_t stop = notify ? RET_USER_NOTIF : RET_TRACE;
   struct sock_filter f[] = {
       /* 0 */ {LD_ABS, 0, 0, OFF_ARCH},
       /* 1 */ {JEQ, 1, 0, NATIVE_ARCH},
@@ -80,7 +83,7 @@ int filter_install(void) {
       /* 13 */ {JEQ, 10, 0, __NR_seccomp},
       /* 14 */ {JEQ, 15, 0, __NR_clone},
       /* 15 */ {RET, 0, 0, RET_ALLOW},
-      /* 16 */ {RET, 0, 0, RET_TRACE},
+      /* 16 */ {RET, 0, 0, stop},
       /* 17 */ {RET, 0, 0, RET_ERRNO(ENOSYS)},
       /* 18: sendto: trace only when dest_addr (arg 4) is set */
       /* 18 */ {LD_ABS, 0, 0, OFF_ARG_LO(4)},
@@ -88,7 +91,7 @@ int filter_install(void) {
       /* 20 */ {LD_ABS, 0, 0, OFF_ARG_HI(4)},
       /* 21 */ {JEQ, 0, 1, 0},
       /* 22 */ {RET, 0, 0, RET_ALLOW},
-      /* 23 */ {RET, 0, 0, RET_TRACE},
+      /* 23 */ {RET, 0, 0, stop},
       /* 24: seccomp(SECCOMP_SET_MODE_FILTER, flags & NEW_LISTENER) */
       /* 24 */ {LD_ABS, 0, 0, OFF_ARG_LO(0)},
       /* 25 */ {JEQ, 0, 3, SECCOMP_SET_MODE_FILTER},
@@ -108,6 +111,9 @@ int filter_install(void) {
    * many Fargate platform versions) would otherwise force SSBD/IBPB on the whole app, slowing all of
    * its code. The app ran without them before the launcher; this filter is a monitor, not a sandbox
    * for untrusted code. */
+  if (notify) /* the listener's descriptor */
+    return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+                        SECCOMP_FILTER_FLAG_SPEC_ALLOW | SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
   if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &prog) == 0) return 0;
   return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER_PRCTL, &prog, 0, 0);
 }

@@ -74,7 +74,9 @@ unsigned long audit_dropped(void);
 size_t json_escape(char *buf, size_t cap, const char *s);
 
 /* ---- filter.c: the seccomp filter installed in the command before its exec ---- */
-int filter_install(void);
+/* notify 0: stopped syscalls go to the ptrace tracer (returns 0); notify 1: to a user-notification
+ * listener, whose descriptor it returns. -1 (errno set) when the kernel refuses. */
+int filter_install(int notify);
 
 /* ---- dns_proxy.c: the DNS proxy connect()/sendto() to port 53 are redirected to ---- */
 int dns_proxy_start(void);              /* returns the port (same for UDP and TCP) or -1 */
@@ -85,9 +87,25 @@ void dns_register_socket(unsigned long inode, pid_t pid, const char *exe,
 /* Looks up the DNS name a process resolved to reach addr (16 bytes); copies into out. */
 int dns_name_for_address(const uint8_t addr[16], char *out, size_t outlen);
 
-/* ---- trace.c: the tracer loop ---- */
+/* ---- decide.c: the decisions at a stopped syscall, whichever mechanism stopped it ---- */
+/* The errno to fail the syscall with, or 0 to let it run (after rewriting a DNS destination). */
+int decide_syscall(pid_t pid, long nr, const unsigned long *arg);
+int decide_is_exec(long nr);
+/* At PTRACE_EVENT_EXEC: checks the program the kernel started and kills PID if it is denied.
+ * Returns the thread that called exec (PID, unless another thread of its process did). */
+pid_t decide_after_exec(pid_t pid);
+
+/* ---- trace.c: runs the command (ptrace mechanism, and the choice of mechanism) ---- */
 int trace_run(char **argv);             /* returns the launcher's exit status */
 void trace_forward_signal(int sig);
+extern volatile pid_t trace_main_pid;
+int trace_exit_status(int status);
+void trace_exec_command(char **argv) __attribute__((noreturn));
+
+/* ---- notify.c: the seccomp user-notification mechanism ---- */
+#define NOTIFY_UNAVAILABLE (-1000)
+/* The command's exit status; NOTIFY_UNAVAILABLE (why says why) before the command was started. */
+int notify_run(char **argv, char *why, size_t whylen);
 
 /* ---- util ---- */
 int read_tracee(pid_t pid, uintptr_t addr, void *buf, size_t len);

@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient, policy, prepareLauncherTest, readAudits, run, writePolicy } from './harness.js';
+import {
+  buildClient,
+  mechanismEnv,
+  policy,
+  prepareLauncherTest,
+  readAudits,
+  run,
+  writePolicy,
+} from './harness.js';
 
 // The launcher in a real container, on Fargate's terms: every capability dropped but SYS_PTRACE, the
 // runtime's default seccomp profile, PID 1, the policy and audit folders as volumes.
@@ -71,6 +79,7 @@ function podmanArgs(name: string, command: string[], detach = false): string[] {
     'ECS_ADMISSION_FAMILY=container-test',
     '-e',
     `ECS_ADMISSION_CONTAINER=${name}`,
+    ...Object.entries(mechanismEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     '--entrypoint',
     '/ecs-admission/bin/launcher',
     image,

@@ -124,12 +124,20 @@ export interface RunOptions {
   onStart?: (child: ChildProcess) => void;
 }
 
+/**
+ * The launcher mechanism the suite runs under (vitest.config.ts runs the launcher tests once per
+ * mechanism): passed to every command, and into containers by the tests that start them.
+ */
+export const mechanismEnv: Record<string, string> = process.env.ECS_ADMISSION_LAUNCHER_MECHANISM
+  ? { ECS_ADMISSION_LAUNCHER_MECHANISM: process.env.ECS_ADMISSION_LAUNCHER_MECHANISM }
+  : {};
+
 /** Runs a command to completion, capturing its output. */
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...mechanismEnv, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -522,6 +522,55 @@ describe('Function: launcher (process lifecycle)', () => {
     expect(existsSync(`${work}.marker`)).toBe(true);
   });
 
+  it('runs the app untraced under seccomp user notification, and traced by the launcher under ptrace', async () => {
+    // Prepare: with notification only an exec is seized, and only until its after-exec check.
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+    const script =
+      'grep TracerPid /proc/self/status; (grep TracerPid /proc/self/status); mkdir /tmp/never; echo $?';
+
+    // Act
+    const notify = await launch(policyFile, auditFile, ['sh', '-c', script], {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'notify',
+    });
+    const traced = await launch(policyFile, auditFile, ['sh', '-c', `${script}; echo launcher=$PPID`], {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'ptrace',
+    });
+    const wrong = await launch(policyFile, auditFile, ['true'], {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'seccomp',
+    });
+
+    // Assess
+    expect(notify.stdout).toBe('TracerPid:\t0\nTracerPid:\t0\n126\n');
+    const launcherPid = /launcher=(\d+)/.exec(traced.stdout)?.[1];
+    expect(traced.stdout).toBe(
+      `TracerPid:\t${launcherPid}\nTracerPid:\t${launcherPid}\n126\nlauncher=${launcherPid}\n`,
+    );
+    expect(readAudits(auditFile).map((a) => a.details.path)).toEqual(['/usr/bin/mkdir', '/usr/bin/mkdir']);
+    expect(wrong.code).toBe(126);
+    expect(wrong.stderr).toContain(
+      'ECS_ADMISSION_LAUNCHER_MECHANISM must be "notify" or "ptrace", not "seccomp"',
+    );
+  });
+
+  it('refuses, under notification, an exec by a process another tracer holds (nothing could check it)', async () => {
+    // Prepare: the app traces its own child (as a debugger would), which then execs.
+    requireTools('strace');
+    const { policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+
+    // Act
+    const result = await launch(policyFile, auditFile, ['strace', '-f', '-o', '/dev/null', 'true'], {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'notify',
+    });
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /exec by process \d+ refused: it cannot be traced \(ptrace: Operation not permitted\)/,
+    );
+  });
+
   it('answers the health check from the ready file and prints its version', async () => {
     // Prepare
     const ready = join(dir, 'ready');

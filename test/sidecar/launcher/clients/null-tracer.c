@@ -13,7 +13,7 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-int filter_install(void);
+int filter_install(int notify);
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
   if (child == 0) {
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     raise(SIGSTOP); /* until the parent has seized us */
-    if (filter_install()) _exit(126);
+    if (filter_install(0) < 0) _exit(126);
     execvp(argv[1], argv + 1);
     _exit(127);
   }

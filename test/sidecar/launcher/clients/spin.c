@@ -19,12 +19,12 @@ static long long now(void) {
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-int filter_install(void);
+int filter_install(int notify);
 
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   const char *filter = getenv("SPIN_FILTER");
-  if (filter && !strcmp(filter, "1") && filter_install()) return 3;
+  if (filter && !strcmp(filter, "1") && filter_install(0) < 0) return 3;
   long n = atol(argv[2]);
   long long t0 = now();
   if (!strcmp(argv[1], "syscalls")) {
