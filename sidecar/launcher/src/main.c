@@ -22,7 +22,8 @@ static void usage(FILE *to) {
           "       launcher --version\n"
           "environment: ECS_ADMISSION_POLICY_FILE, ECS_ADMISSION_AUDIT_FILE, ECS_ADMISSION_CONTAINER,\n"
           "  ECS_ADMISSION_FAMILY, ECS_ADMISSION_IMAGE, ECS_ADMISSION_POLICY_WAIT_SECONDS (default 30),\n"
-          "  ECS_ADMISSION_FAIL_MODE (closed, the default, or open)\n");
+          "  ECS_ADMISSION_FAIL_MODE (closed, the default, or open),\n"
+          "  ECS_ADMISSION_LAUNCHER_MECHANISM (notify or ptrace; default: notify where the kernel has it)\n");
 }
 
 static void on_signal(int sig) { trace_forward_signal(sig); }

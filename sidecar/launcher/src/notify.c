@@ -64,7 +64,6 @@ struct notif_resp {
 };
 #define NOTIF_RECV _IOWR('!', 0, struct notif)
 #define NOTIF_SEND _IOWR('!', 1, struct notif_resp)
-#define NOTIF_ID_VALID _IOW('!', 2, uint64_t)
 #define NOTIF_SET_FLAGS _IOW('!', 4, uint64_t)
 #define USER_NOTIF_FLAG_CONTINUE 1u
 #define USER_NOTIF_FD_SYNC_WAKE_UP 1u
@@ -131,12 +130,11 @@ static void on_notification(int listener) {
       logmsg("exec by process %d refused: it cannot be traced (ptrace: %s), so the program it would start "
              "cannot be checked", (int)pid, strerror(errno));
       err = EPERM;
-    } else if (ioctl(listener, NOTIF_ID_VALID, &n.id)) {
-      /* The thread died after it was read: the pid seized may be another's. */
-      ptrace(PTRACE_DETACH, pid, 0, 0);
-      forget(pid);
-      return;
     }
+    /* No SECCOMP_IOCTL_NOTIF_ID_VALID here: the thread waits for the answer and only SIGKILL ends it
+     * meanwhile; its pid would then have to come round again within microseconds for what was read
+     * or seized to be another's, and a process seized by mistake is checked at its next exec and let
+     * go at its next stop. */
   }
   answer(listener, n.id, err);
 }
