@@ -5,7 +5,8 @@ import { WaasConfigError } from './errors.js';
 /** Where Debian's nginx, ModSecurity and CRS keep their files; overridable for other layouts. */
 export interface WaasSystemPaths {
   modsecurityModule: string;
-  modsecurityBase: string;
+  /** Code points for ModSecurity's `t:urlDecodeUni` (shipped with Debian's nginx module). */
+  unicodeMap: string;
   crsSetup: string;
   crsRulesDir: string;
   mimeTypes: string;
@@ -13,7 +14,7 @@ export interface WaasSystemPaths {
 
 export const DEBIAN_PATHS: WaasSystemPaths = {
   modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
-  modsecurityBase: '/etc/nginx/modsecurity.conf',
+  unicodeMap: '/etc/nginx/unicode.mapping',
   crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
   crsRulesDir: '/usr/share/modsecurity-crs/rules',
   mimeTypes: '/etc/nginx/mime.types',
@@ -151,9 +152,83 @@ function unparseableBodyRules(protections: readonly WaasProtection[]): string[] 
 }
 
 /**
- * Renders the ModSecurity rules file: Debian's recommended base, the engine mode for the effect,
- * our audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the
- * rule files of the enabled protections. Pure: same input, same text.
+ * ModSecurity's base settings: those of Debian's recommended `/etc/nginx/modsecurity.conf`, written
+ * out rather than included because three of its lines cost CPU on every request in libmodsecurity
+ * 3.0.9 (measured, see docs/waas.md):
+ * - `SecAuditLogRelevantStatus` is compiled into a new JIT regex for every transaction; without it
+ *   only transactions with rule messages are logged, the only records the audit converter keeps;
+ * - `TX:/^MSC_/` (rule 200005) is a regex selection compiled for every transaction; 3.0.9 sets no
+ *   such variable and later versions set `MSC_PCRE_LIMITS_EXCEEDED`, which is named instead;
+ * - the multipart checks (200003, 200004) run `@eq` on empty variables for other bodies, and 3.0.9's
+ *   `@eq` throws and catches a C++ exception for each; they now run for multipart bodies only.
+ * Rule 200002 (unparseable body) is left out: rule 10199 denies it after the attack rules have run.
+ */
+function baseSettings(paths: WaasSystemPaths, bodyLimit: number): string[] {
+  return [
+    'SecRequestBodyAccess On',
+    `SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"`,
+    `SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"`,
+    `SecRequestBodyLimit ${bodyLimit}`,
+    `SecRequestBodyNoFilesLimit ${Math.min(bodyLimit, 1_048_576)}`,
+    'SecRequestBodyLimitAction Reject',
+    'SecRequestBodyJsonDepthLimit 512',
+    'SecArgumentsLimit 1000',
+    `SecRule &ARGS "@ge 1000" "id:200007,phase:2,t:none,log,deny,status:400,msg:'Failed to fully parse request body due to large argument count',severity:2"`,
+    `SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation: PE %{REQBODY_PROCESSOR_ERROR}, BQ %{MULTIPART_BOUNDARY_QUOTED}, BW %{MULTIPART_BOUNDARY_WHITESPACE}, DB %{MULTIPART_DATA_BEFORE}, DA %{MULTIPART_DATA_AFTER}, HF %{MULTIPART_HEADER_FOLDING}, LF %{MULTIPART_LF_LINE}, SM %{MULTIPART_MISSING_SEMICOLON}, IQ %{MULTIPART_INVALID_QUOTING}, IP %{MULTIPART_INVALID_PART}, IH %{MULTIPART_INVALID_HEADER_FOLDING}, FL %{MULTIPART_FILE_LIMIT_EXCEEDED}',chain"`,
+    '  SecRule MULTIPART_STRICT_ERROR "!@eq 0" "t:none"',
+    `SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200004,phase:2,t:none,log,deny,msg:'Multipart parser detected a possible unmatched boundary.',chain"`,
+    '  SecRule MULTIPART_UNMATCHED_BOUNDARY "@eq 1" "t:none"',
+    'SecPcreMatchLimit 1000',
+    'SecPcreMatchLimitRecursion 1000',
+    `SecRule TX:MSC_PCRE_LIMITS_EXCEEDED "!@streq 0" "id:200005,phase:2,t:none,deny,msg:'ModSecurity internal error flagged: %{MATCHED_VAR_NAME}'"`,
+    // The proxy streams responses and loads no response rules: buffering response bodies would only add latency.
+    'SecResponseBodyAccess Off',
+    'SecArgumentSeparator &',
+    'SecCookieFormat 0',
+    `SecUnicodeMapFile ${paths.unicodeMap} 20127`,
+    'SecStatusEngine Off',
+  ];
+}
+
+/**
+ * CRS's defaults for numeric settings, set in one action instead of one rule each in CRS's
+ * initialization (a rule that matches builds a match message: about 3 % of the CPU per request).
+ * The list-valued defaults (extensions, headers, charsets, versions) stay CRS's own.
+ */
+export const CRS_NUMERIC_DEFAULTS: Record<string, string> = {
+  '901100': 'tx.inbound_anomaly_score_threshold=5',
+  '901110': 'tx.outbound_anomaly_score_threshold=4',
+  '901130': 'tx.sampling_percentage=100',
+  '901140': 'tx.critical_anomaly_score=5',
+  '901141': 'tx.error_anomaly_score=4',
+  '901142': 'tx.warning_anomaly_score=3',
+  '901143': 'tx.notice_anomaly_score=2',
+  '901150': 'tx.do_reput_block=0',
+  '901152': 'tx.reput_block_duration=300',
+  '901167': 'tx.enforce_bodyproc_urlencoded=0',
+};
+
+/**
+ * Ids of the CRS rules that skip a file's sections above the paranoia level: each file NNN (910 to
+ * 949) has, per level k from 1 to 4, a phase-1 and a phase-2 rule `EXECUTING_PARANOIA_LEVEL "@lt k"`
+ * (NNN011 and NNN012 for level 1, NNN013 and NNN014 for level 2, and so on). Those with k up to the
+ * policy's level can never fire, yet each costs an evaluation per request; the ones above it are
+ * kept (they do the skipping).
+ */
+export function neverFiringSkipRules(files: readonly string[], paranoiaLevel: number): string[] {
+  const ids: string[] = [];
+  for (const file of files) {
+    const prefix = /^REQUEST-(9[1-4]\d)-/.exec(file)?.[1];
+    if (!prefix) continue;
+    for (let k = 1; k <= paranoiaLevel; k++) ids.push(`${prefix}0${9 + 2 * k}`, `${prefix}0${10 + 2 * k}`);
+  }
+  return ids;
+}
+
+/**
+ * Renders the ModSecurity rules file: the base settings, the engine mode for the effect, our
+ * audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the rule
+ * files of the enabled protections. Pure: same input, same text.
  */
 export function renderModsecurity(
   waas: CompiledWaas,
@@ -163,15 +238,10 @@ export function renderModsecurity(
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const lines: string[] = [
     '# Rendered by ecs-admission from the compiled waas policy; do not edit.',
-    `Include ${paths.modsecurityBase}`,
-    'SecRuleRemoveById 200002',
+    ...baseSettings(paths, bodyLimit),
     `SecRuleEngine ${waas.effect === 'prevent' ? 'On' : 'DetectionOnly'}`,
-    // The proxy streams responses and loads no response rules: buffering response bodies would only add latency.
-    'SecResponseBodyAccess Off',
-    `SecRequestBodyLimit ${bodyLimit}`,
-    `SecRequestBodyNoFilesLimit ${Math.min(bodyLimit, 1_048_576)}`,
+    // Only transactions with rule messages are logged (no SecAuditLogRelevantStatus: see baseSettings).
     'SecAuditEngine RelevantOnly',
-    'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
     'SecAuditLogType Serial',
     'SecAuditLogFormat JSON',
     // A: transaction, B: request headers (redacted on conversion), H: rule messages, Z: end. No bodies.
@@ -179,7 +249,6 @@ export function renderModsecurity(
     `SecAuditLog ${options.modsecAuditLog}`,
     `SecTmpDir ${options.workDir}/modsec-tmp`,
     `SecDataDir ${options.workDir}/modsec-data`,
-    'SecStatusEngine Off',
   ];
   let id = OWN_RULE_BASE;
   for (const [i, path] of (waas.allowPaths ?? []).entries()) {
@@ -207,8 +276,11 @@ export function renderModsecurity(
       `SecRule REMOTE_ADDR "@ipMatch ${sources.join(',')}" "id:${id++},phase:1,pass,nolog,t:none,ctl:ruleEngine=Off"`,
     );
   }
+  const numericDefaults = Object.values(CRS_NUMERIC_DEFAULTS)
+    .map((v) => `,setvar:${v}`)
+    .join('');
   lines.push(
-    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel}"`,
+    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel},setvar:tx.executing_paranoia_level=${waas.paranoiaLevel}${numericDefaults}"`,
     // CRS 3.3 allows only GET HEAD POST OPTIONS and a short list of body types; APIs use more.
     `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=${ALLOWED_METHODS}'"`,
     `SecAction "id:900220,phase:1,nolog,pass,t:none,setvar:'tx.allowed_request_content_type=${ALLOWED_CONTENT_TYPES.map((t) => `|${t}|`).join(' ')}'"`,
@@ -223,10 +295,11 @@ export function renderModsecurity(
   lines.push(...unparseableBodyRules(waas.protections));
   for (const file of ALWAYS_AFTER) lines.push(`Include ${paths.crsRulesDir}/${file}`);
   lines.push(
+    `SecRuleRemoveById ${['901120', '901125', ...Object.keys(CRS_NUMERIC_DEFAULTS), ...neverFiringSkipRules(files, waas.paranoiaLevel)].join(' ')}`,
     // CRS's blocking rule, re-declared to answer BLOCK_STATUS (SecRuleUpdateActionById loses its deny in libmodsecurity 3.0.9).
     'SecRuleRemoveById 949110',
     `SecRule TX:ANOMALY_SCORE "@ge %{tx.inbound_anomaly_score_threshold}" "id:10198,phase:2,deny,status:${BLOCK_STATUS},t:none,log,msg:'Inbound Anomaly Score Exceeded (Total Score: %{TX.ANOMALY_SCORE})',tag:'attack-generic',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score=%{tx.anomaly_score}'"`,
-    // Debian's base denies an unparseable body (rule 200002, removed above) before CRS runs; denied here
+    // Debian's base denies an unparseable body (rule 200002, left out) before CRS runs; denied here
     // instead, after the evaluation, so that an attack in a malformed body is reported as the attack.
     `SecRule REQBODY_ERROR "!@eq 0" "id:10199,phase:2,t:none,log,deny,status:${BLOCK_STATUS},msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"`,
   );

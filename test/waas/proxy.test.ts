@@ -437,6 +437,31 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
     );
   });
 
+  it('refuses multipart bodies that fail strict validation and passes well-formed ones', async () => {
+    await withProxy({ effect: 'prevent', protections: ALL, paranoiaLevel: 1 }, async (_p, port, audits) => {
+      // Prepare
+      const boundary = 'b0undary42';
+      const part = `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${boundary}--\r\n`;
+      const post = (path: string, body: string, type = `multipart/form-data; boundary=${boundary}`) =>
+        send(port, path, { method: 'POST', headers: { 'content-type': type }, body });
+
+      // Act
+      const wellFormed = await post('/mp/ok', part);
+      const dataBefore = await post('/mp/before', `junk\r\n${part}`);
+      const quoted = await post('/mp/quoted', part, `multipart/form-data; boundary="${boundary}"`);
+      const list = await audits(2);
+
+      // Assess
+      expect(wellFormed.status).toBe(200);
+      expect(dataBefore.status).toBe(400);
+      expect(quoted.status).toBe(400);
+      expect(appSaw((s) => s.url === '/mp/ok')).toBe(true);
+      expect(appSaw((s) => s.url === '/mp/before' || s.url === '/mp/quoted')).toBe(false);
+      const strict = list.filter((a) => (a.details.ruleIds as string[]).includes('200003'));
+      expect(strict.map((a) => String(a.details.uri)).sort()).toEqual(['/mp/before', '/mp/quoted']);
+    });
+  });
+
   it("runs the WAF layer's nginx on jemalloc (Debian's libjemalloc2) and the front on glibc's malloc", async () => {
     await withProxy({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, async (proxy, port) => {
       // Act

@@ -1,6 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WaasConfigError } from '../../src/waas/errors.js';
-import { renderFrontNginx, renderModsecurity, renderWafNginx } from '../../src/waas/render-config.js';
+import {
+  CRS_FILES,
+  CRS_NUMERIC_DEFAULTS,
+  DEBIAN_PATHS,
+  neverFiringSkipRules,
+  renderFrontNginx,
+  renderModsecurity,
+  renderWafNginx,
+} from '../../src/waas/render-config.js';
 
 const options = {
   upstreamPort: 80,
@@ -10,7 +19,7 @@ const options = {
 };
 
 describe('Function: renderModsecurity', () => {
-  it('turns prevent into SecRuleEngine On after the base file and loads only the chosen CRS files', () => {
+  it('turns prevent into SecRuleEngine On after the base settings and loads only the chosen CRS files', () => {
     // Act
     const conf = renderModsecurity(
       { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel: 2 },
@@ -19,9 +28,8 @@ describe('Function: renderModsecurity', () => {
 
     // Assess
     const lines = conf.split('\n');
-    expect(lines.indexOf('Include /etc/nginx/modsecurity.conf')).toBeLessThan(
-      lines.indexOf('SecRuleEngine On'),
-    );
+    expect(lines.indexOf('SecRequestBodyAccess On')).toBeGreaterThan(-1);
+    expect(lines.indexOf('SecRequestBodyAccess On')).toBeLessThan(lines.indexOf('SecRuleEngine On'));
     expect(conf).toContain('setvar:tx.paranoia_level=2');
     expect(conf).toContain('REQUEST-942-APPLICATION-ATTACK-SQLI.conf');
     expect(conf).toContain('REQUEST-941-APPLICATION-ATTACK-XSS.conf');
@@ -32,6 +40,41 @@ describe('Function: renderModsecurity', () => {
     expect(conf).toContain('SecAuditLogFormat JSON');
     expect(conf).toContain('SecAuditLog /run/waas/audit.json');
     expect(conf.indexOf('crs-setup.conf')).toBeGreaterThan(conf.indexOf('tx.paranoia_level'));
+  });
+
+  it('writes no base setting that compiles a regex per request or throws on non-multipart bodies', () => {
+    // Act
+    const conf = renderModsecurity({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(conf).not.toContain('Include /etc/nginx/modsecurity.conf');
+    expect(conf).not.toContain('SecAuditLogRelevantStatus');
+    expect(conf).not.toContain('TX:/');
+    expect(conf).toContain('SecRule TX:MSC_PCRE_LIMITS_EXCEEDED "!@streq 0"');
+    expect(conf).toMatch(/id:200003,[^\n]*chain"\n {2}SecRule MULTIPART_STRICT_ERROR "!@eq 0"/);
+    expect(conf).toMatch(/SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200004,[^\n]*chain"/);
+    expect(conf).toContain('SecUnicodeMapFile /etc/nginx/unicode.mapping 20127');
+    expect(conf).toContain('SecAuditEngine RelevantOnly');
+  });
+
+  it('sets the numeric CRS defaults itself, with the values of the installed CRS', () => {
+    // Prepare
+    const init = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/REQUEST-901-INITIALIZATION.conf`, 'utf8');
+
+    // Act
+    const conf = renderModsecurity({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 3 }, options);
+
+    // Assess
+    for (const [id, setting] of Object.entries(CRS_NUMERIC_DEFAULTS)) {
+      const rule = new RegExp(`id:${id},[^"]*setvar:'${setting.replace(/\./g, '\\.')}'`);
+      expect(init).toMatch(rule);
+      expect(conf).toContain(`setvar:${setting}`);
+    }
+    expect(conf).toContain('setvar:tx.paranoia_level=3,setvar:tx.executing_paranoia_level=3,');
+    const removed = conf.match(/^SecRuleRemoveById 901.*$/m)?.[0].split(' ') ?? [];
+    expect(removed).toEqual(
+      expect.arrayContaining(['901120', '901125', ...Object.keys(CRS_NUMERIC_DEFAULTS)]),
+    );
   });
 
   it('turns alert into DetectionOnly', () => {
@@ -88,6 +131,29 @@ describe('Function: renderModsecurity', () => {
         options,
       ),
     ).toThrow(/waas\.allowPaths\[0\]/);
+  });
+});
+
+describe('Function: neverFiringSkipRules', () => {
+  it('names exactly the installed CRS skip rules at or below the paranoia level', () => {
+    // Prepare: every `EXECUTING_PARANOIA_LEVEL "@lt k"` rule of the rule files, with its k.
+    const files = [...new Set(Object.values(CRS_FILES).flat())];
+    const levelOf = new Map<string, number>();
+    for (const file of files) {
+      const text = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/${file}`, 'utf8');
+      for (const m of text.matchAll(/TX:EXECUTING_PARANOIA_LEVEL "@lt (\d)" "id:(\d+),phase:[12],/g)) {
+        levelOf.set(m[2] ?? '', Number(m[1]));
+      }
+    }
+
+    for (const level of [1, 2, 3, 4]) {
+      // Act
+      const ids = neverFiringSkipRules(files, level);
+
+      // Assess
+      const expected = [...levelOf].filter(([, k]) => k <= level).map(([id]) => id);
+      expect(ids.sort()).toEqual(expected.sort());
+    }
   });
 });
 
