@@ -1,14 +1,33 @@
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
 import type { WaasAuditContext } from './audit-convert.js';
+import { filterCrsRules } from './crs-filter.js';
 import { WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
-import { renderFrontNginx, renderWaf, type WaasSystemPaths } from './render-config.js';
+import {
+  CRS_RULES_SET_BY_RENDERER,
+  crsRuleFiles,
+  DEBIAN_PATHS,
+  renderFrontNginx,
+  renderWaf,
+  type WaasSystemPaths,
+} from './render-config.js';
 
 export interface WaasProxyOptions extends WaasAuditContext {
   listenPort: number;
@@ -178,6 +197,7 @@ export class WaasProxy {
     const dir = join(this.workDir, `waf-${++this.generation}`);
     const socket = join(dir, 'waf.sock');
     const modsecAuditLog = join(dir, 'modsec-audit.json');
+    const crsDir = join(dir, 'crs');
     // Rendered first: a policy the renderer refuses leaves nothing behind.
     const rendered = renderWaf(waas, {
       upstreamPort: this.options.upstreamPort,
@@ -186,7 +206,18 @@ export class WaasProxy {
       modsecAuditLog,
       user: this.user,
       paths: this.options.paths,
+      crsDir,
     });
+    const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
+    await mkdir(crsDir, { recursive: true });
+    for (const file of crsRuleFiles(waas)) {
+      const filtered = filterCrsRules(await readFile(join(systemCrs, file), 'utf8'), {
+        paranoiaLevel: waas.paranoiaLevel,
+        dataDir: systemCrs,
+        dropIds: CRS_RULES_SET_BY_RENDERER,
+      });
+      await writeFile(join(crsDir, file), filtered);
+    }
     await mkdir(join(dir, 'modsec-tmp'), { recursive: true });
     await mkdir(join(dir, 'modsec-data'), { recursive: true });
     await chmod(dir, 0o711);

@@ -60,6 +60,11 @@ export interface WafRenderOptions {
   /** User the worker processes run as when nginx starts as root. */
   user?: string;
   paths?: WaasSystemPaths;
+  /**
+   * Directory of the CRS rule files to include: copies filtered for the policy
+   * (`filterCrsRules` in crs-filter.ts); default CRS's own directory (same protection, more CPU per request).
+   */
+  crsDir?: string;
 }
 
 /** What the front layer depends on: never the policy, so a policy change never restarts it. */
@@ -209,20 +214,22 @@ export const CRS_NUMERIC_DEFAULTS: Record<string, string> = {
 };
 
 /**
- * Ids of the CRS rules that skip a file's sections above the paranoia level: each file NNN (910 to
- * 949) has, per level k from 1 to 4, a phase-1 and a phase-2 rule `EXECUTING_PARANOIA_LEVEL "@lt k"`
- * (NNN011 and NNN012 for level 1, NNN013 and NNN014 for level 2, and so on). Those with k up to the
- * policy's level can never fire, yet each costs an evaluation per request; the ones above it are
- * kept (they do the skipping).
+ * CRS rules made redundant by the paranoia-level action (it sets their values first, so they would
+ * only check and do nothing); `filterCrsRules` leaves them out.
  */
-export function neverFiringSkipRules(files: readonly string[], paranoiaLevel: number): string[] {
-  const ids: string[] = [];
-  for (const file of files) {
-    const prefix = /^REQUEST-(9[1-4]\d)-/.exec(file)?.[1];
-    if (!prefix) continue;
-    for (let k = 1; k <= paranoiaLevel; k++) ids.push(`${prefix}0${9 + 2 * k}`, `${prefix}0${10 + 2 * k}`);
-  }
-  return ids;
+export const CRS_RULES_SET_BY_RENDERER: ReadonlySet<string> = new Set([
+  '901120',
+  '901125',
+  ...Object.keys(CRS_NUMERIC_DEFAULTS),
+]);
+
+/** The CRS rule files a policy loads, in load order. */
+export function crsRuleFiles(waas: CompiledWaas): string[] {
+  return [
+    ...ALWAYS_BEFORE,
+    ...[...new Set(waas.protections.flatMap((p) => CRS_FILES[p]))].sort(),
+    ...ALWAYS_AFTER,
+  ];
 }
 
 /**
@@ -232,7 +239,7 @@ export function neverFiringSkipRules(files: readonly string[], paranoiaLevel: nu
  */
 export function renderModsecurity(
   waas: CompiledWaas,
-  options: Pick<WafRenderOptions, 'workDir' | 'modsecAuditLog' | 'paths'>,
+  options: Pick<WafRenderOptions, 'workDir' | 'modsecAuditLog' | 'paths' | 'crsDir'>,
 ): string {
   const paths = options.paths ?? DEBIAN_PATHS;
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
@@ -286,16 +293,12 @@ export function renderModsecurity(
     `SecAction "id:900220,phase:1,nolog,pass,t:none,setvar:'tx.allowed_request_content_type=${ALLOWED_CONTENT_TYPES.map((t) => `|${t}|`).join(' ')}'"`,
     `Include ${paths.crsSetup}`,
   );
-  const files = [
-    ...ALWAYS_BEFORE,
-    ...[...new Set(waas.protections.flatMap((p) => CRS_FILES[p]))].sort(),
-    ...ALWAYS_AFTER,
-  ];
-  for (const file of files.slice(0, -ALWAYS_AFTER.length)) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  const files = crsRuleFiles(waas);
+  const crsDir = options.crsDir ?? paths.crsRulesDir;
+  for (const file of files.slice(0, -ALWAYS_AFTER.length)) lines.push(`Include ${crsDir}/${file}`);
   lines.push(...unparseableBodyRules(waas.protections));
-  for (const file of ALWAYS_AFTER) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  for (const file of ALWAYS_AFTER) lines.push(`Include ${crsDir}/${file}`);
   lines.push(
-    `SecRuleRemoveById ${['901120', '901125', ...Object.keys(CRS_NUMERIC_DEFAULTS), ...neverFiringSkipRules(files, waas.paranoiaLevel)].join(' ')}`,
     // CRS's blocking rule, re-declared to answer BLOCK_STATUS (SecRuleUpdateActionById loses its deny in libmodsecurity 3.0.9).
     'SecRuleRemoveById 949110',
     `SecRule TX:ANOMALY_SCORE "@ge %{tx.inbound_anomaly_score_threshold}" "id:10198,phase:2,deny,status:${BLOCK_STATUS},t:none,log,msg:'Inbound Anomaly Score Exceeded (Total Score: %{TX.ANOMALY_SCORE})',tag:'attack-generic',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score=%{tx.anomaly_score}'"`,

@@ -437,6 +437,25 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
     );
   });
 
+  it('runs the CRS rules of the paranoia level and none above it (the filtered rule files)', async () => {
+    // Prepare: "@@version" is caught only by rules of paranoia level 2 and up.
+    const path = `/pl?q=${encodeURIComponent('@@version')}`;
+    const statuses: number[] = [];
+
+    // Act
+    for (const paranoiaLevel of [1, 2]) {
+      await withProxy(
+        { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel },
+        async (_p, port) => {
+          statuses.push((await send(port, path)).status);
+        },
+      );
+    }
+
+    // Assess
+    expect(statuses).toEqual([200, 403]);
+  });
+
   it('refuses multipart bodies that fail strict validation and passes well-formed ones', async () => {
     await withProxy({ effect: 'prevent', protections: ALL, paranoiaLevel: 1 }, async (_p, port, audits) => {
       // Prepare

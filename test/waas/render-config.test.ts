@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WaasConfigError } from '../../src/waas/errors.js';
 import {
-  CRS_FILES,
   CRS_NUMERIC_DEFAULTS,
   DEBIAN_PATHS,
-  neverFiringSkipRules,
   renderFrontNginx,
   renderModsecurity,
   renderWafNginx,
@@ -71,10 +69,20 @@ describe('Function: renderModsecurity', () => {
       expect(conf).toContain(`setvar:${setting}`);
     }
     expect(conf).toContain('setvar:tx.paranoia_level=3,setvar:tx.executing_paranoia_level=3,');
-    const removed = conf.match(/^SecRuleRemoveById 901.*$/m)?.[0].split(' ') ?? [];
-    expect(removed).toEqual(
-      expect.arrayContaining(['901120', '901125', ...Object.keys(CRS_NUMERIC_DEFAULTS)]),
+  });
+
+  it('includes the CRS files from the given directory (the filtered copies)', () => {
+    // Act
+    const conf = renderModsecurity(
+      { effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 },
+      { ...options, crsDir: '/run/waas/crs' },
     );
+
+    // Assess
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-901-INITIALIZATION.conf');
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-942-APPLICATION-ATTACK-SQLI.conf');
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-949-BLOCKING-EVALUATION.conf');
+    expect(conf).not.toContain(DEBIAN_PATHS.crsRulesDir);
   });
 
   it('turns alert into DetectionOnly', () => {
@@ -131,29 +139,6 @@ describe('Function: renderModsecurity', () => {
         options,
       ),
     ).toThrow(/waas\.allowPaths\[0\]/);
-  });
-});
-
-describe('Function: neverFiringSkipRules', () => {
-  it('names exactly the installed CRS skip rules at or below the paranoia level', () => {
-    // Prepare: every `EXECUTING_PARANOIA_LEVEL "@lt k"` rule of the rule files, with its k.
-    const files = [...new Set(Object.values(CRS_FILES).flat())];
-    const levelOf = new Map<string, number>();
-    for (const file of files) {
-      const text = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/${file}`, 'utf8');
-      for (const m of text.matchAll(/TX:EXECUTING_PARANOIA_LEVEL "@lt (\d)" "id:(\d+),phase:[12],/g)) {
-        levelOf.set(m[2] ?? '', Number(m[1]));
-      }
-    }
-
-    for (const level of [1, 2, 3, 4]) {
-      // Act
-      const ids = neverFiringSkipRules(files, level);
-
-      // Assess
-      const expected = [...levelOf].filter(([, k]) => k <= level).map(([id]) => id);
-      expect(ids.sort()).toEqual(expected.sort());
-    }
   });
 });
 
