@@ -24,6 +24,7 @@ import {
   CRS_RULES_SET_BY_RENDERER,
   crsRuleFiles,
   DEBIAN_PATHS,
+  FRONT_KEEPALIVE_BOUND_MS,
   renderFrontNginx,
   renderWaf,
   type WaasSystemPaths,
@@ -43,8 +44,10 @@ export interface WaasProxyOptions extends WaasAuditContext {
   /** How often the ModSecurity audit logs are read. */
   auditPollMs?: number;
   /**
-   * How long a replaced WAF instance keeps running normally after the swap, so that connections
-   * the front opened just before it are accepted and served there; then it finishes what it has.
+   * How long a replaced WAF instance keeps running normally after the swap, so that requests on
+   * connections the front opened before it are served there; then it finishes what it has. At
+   * least FRONT_KEEPALIVE_BOUND_MS: the front may start requests on those connections until then,
+   * and a connection the instance closed under such a request would lose it.
    */
   drainMs?: number;
   /**
@@ -260,6 +263,8 @@ export class WaasProxy {
       await this.pointFrontAt(instance);
       this.waf = instance;
       this.retire(old);
+      // The front's kept-alive connections to the old instance retire within this bound.
+      await new Promise((r) => setTimeout(r, FRONT_KEEPALIVE_BOUND_MS));
     });
     this.changes = next.catch(() => {});
     return next;
@@ -271,7 +276,7 @@ export class WaasProxy {
     const done = (async () => {
       if (!signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.drainMs ?? 1000);
+          const timer = setTimeout(resolve, Math.max(this.options.drainMs ?? 1000, FRONT_KEEPALIVE_BOUND_MS));
           signal.addEventListener('abort', () => {
             clearTimeout(timer);
             resolve();

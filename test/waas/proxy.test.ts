@@ -533,9 +533,13 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         { effect: 'prevent', protections: ['sqli', 'lfi'], paranoiaLevel: 1 },
         { effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 },
       ];
+      // Right after each reload resolves, while the front's connections to the WAF are kept alive
+      // by the load, an attack meets the new policy: blocked in prevent mode, passed in alert mode.
+      const afterReload: number[] = [];
       for (const policy of policies) {
         await new Promise((r) => setTimeout(r, 150));
         await proxy.reload(policy);
+        afterReload.push((await attack()).status);
       }
       await new Promise((r) => setTimeout(r, 150));
       stop = true;
@@ -547,6 +551,7 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
 
       // Assess
       expect(before.status).toBe(403);
+      expect(afterReload).toEqual(policies.map((p) => (p.effect === 'prevent' ? 403 : 200)));
       expect(after.status).toBe(200);
       expect(done).toBeGreaterThan(100);
       expect(failures).toEqual([]);

@@ -4,6 +4,8 @@ import { WaasConfigError } from '../../src/waas/errors.js';
 import {
   CRS_NUMERIC_DEFAULTS,
   DEBIAN_PATHS,
+  FRONT_KEEPALIVE_BOUND_MS,
+  FRONT_KEEPALIVE_MS,
   renderFrontNginx,
   renderModsecurity,
   renderWafNginx,
@@ -176,7 +178,7 @@ describe('Function: renderWafNginx', () => {
 });
 
 describe('Function: renderFrontNginx', () => {
-  it('listens on the exposed port without ModSecurity and connects to the WAF socket anew for each request', () => {
+  it('listens on the exposed port without ModSecurity and keeps connections to the WAF socket alive briefly', () => {
     // Act
     const conf = renderFrontNginx({
       listenPort: 8080,
@@ -190,8 +192,11 @@ describe('Function: renderFrontNginx', () => {
     expect(conf).toContain('pid /run/waas/front/nginx.pid;');
     expect(conf).not.toContain('modsecurity');
     expect(conf).toContain('server unix:/run/waas/waf.sock;');
-    // A kept-alive upstream connection would keep using a replaced WAF instance.
-    expect(conf).not.toMatch(/^\s*keepalive \d+;/m);
+    // Kept alive, but each connection only briefly: a replaced WAF instance must stop getting requests.
+    expect(conf).toMatch(/^\s*keepalive \d+;/m);
+    expect(conf).toContain(`keepalive_time ${FRONT_KEEPALIVE_MS}ms;`);
+    expect(conf).toContain(`keepalive_timeout ${FRONT_KEEPALIVE_MS}ms;`);
+    expect(FRONT_KEEPALIVE_BOUND_MS).toBeGreaterThan(2 * FRONT_KEEPALIVE_MS);
     expect(conf).toContain('error_page 471 =403 /__ecs_admission_blocked;');
     expect(conf).toContain('client_max_body_size 0;');
   });
