@@ -61,6 +61,11 @@ export interface WafRenderOptions {
   user?: string;
   paths?: WaasSystemPaths;
   /**
+   * nginx worker processes of the WAF layer (default 1). ModSecurity runs in them: it is the CPU of
+   * the proxy, so throughput scales with them up to the CPUs the task has.
+   */
+  workers?: number;
+  /**
    * Directory of the CRS rule files to include: copies filtered for the policy
    * (`filterCrsRules` in crs-filter.ts); default CRS's own directory (same protection, more CPU per request).
    */
@@ -316,11 +321,17 @@ export function renderModsecurity(
 export const BLOCK_STATUS = 471;
 
 /** The main context both layers share: a foreground master whose files stay in its directory. */
-function mainContext(w: string, paths: WaasSystemPaths, user: string | undefined, preamble: string): string {
+function mainContext(
+  w: string,
+  paths: WaasSystemPaths,
+  user: string | undefined,
+  preamble: string,
+  workers = 1,
+): string {
   return `# Rendered by ecs-admission; do not edit.
 ${preamble}daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${workers};
 pid ${w}/nginx.pid;
 error_log ${w}/error.log warn;
 ${user ? `user ${user};\n` : ''}
@@ -437,7 +448,7 @@ export function renderFrontNginx(options: FrontRenderOptions): string {
 export function renderWafNginx(waas: CompiledWaas, options: WafRenderOptions): string {
   const paths = options.paths ?? DEBIAN_PATHS;
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  return `${mainContext(options.workDir, paths, options.user, `load_module ${paths.modsecurityModule};\n`)}
+  return `${mainContext(options.workDir, paths, options.user, `load_module ${paths.modsecurityModule};\n`, options.workers)}
   client_max_body_size ${bodyLimit};
 
   upstream ecs_admission_app {

@@ -167,6 +167,19 @@ describe('Function: renderWafNginx', () => {
     expect(conf).toContain('proxy_buffering off;');
   });
 
+  it('runs the given number of worker processes (one by default)', () => {
+    // Act
+    const two = renderWafNginx(
+      { effect: 'prevent', protections: [], paranoiaLevel: 1 },
+      { ...options, workers: 2 },
+    );
+    const one = renderWafNginx({ effect: 'prevent', protections: [], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(two).toContain('worker_processes 2;');
+    expect(one).toContain('worker_processes 1;');
+  });
+
   it('turns ModSecurity off when the effect is disable', () => {
     // Act
     const conf = renderWafNginx({ effect: 'disable', protections: [], paranoiaLevel: 1 }, options);
