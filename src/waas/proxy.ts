@@ -21,7 +21,7 @@ import { WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
 import {
-  CRS_RULES_SET_BY_RENDERER,
+  CRS_TX_SET_BY_RENDERER,
   crsRuleFiles,
   DEBIAN_PATHS,
   FRONT_KEEPALIVE_BOUND_MS,
@@ -226,7 +226,7 @@ export class WaasProxy {
       const filtered = filterCrsRules(await readFile(join(systemCrs, file), 'utf8'), {
         paranoiaLevel: waas.paranoiaLevel,
         dataDir: systemCrs,
-        dropIds: CRS_RULES_SET_BY_RENDERER,
+        presetTx: CRS_TX_SET_BY_RENDERER,
       });
       await writeFile(join(crsDir, file), filtered);
     }

@@ -201,31 +201,14 @@ function baseSettings(paths: WaasSystemPaths, bodyLimit: number): string[] {
 }
 
 /**
- * CRS's defaults for numeric settings, set in one action instead of one rule each in CRS's
- * initialization (a rule that matches builds a match message: about 3 % of the CPU per request).
- * The list-valued defaults (extensions, headers, charsets, versions) stay CRS's own.
+ * TX variables the renderer sets before CRS runs; `filterCrsRules` leaves out CRS's defaults for
+ * them (they would only check and do nothing).
  */
-export const CRS_NUMERIC_DEFAULTS: Record<string, string> = {
-  '901100': 'tx.inbound_anomaly_score_threshold=5',
-  '901110': 'tx.outbound_anomaly_score_threshold=4',
-  '901130': 'tx.sampling_percentage=100',
-  '901140': 'tx.critical_anomaly_score=5',
-  '901141': 'tx.error_anomaly_score=4',
-  '901142': 'tx.warning_anomaly_score=3',
-  '901143': 'tx.notice_anomaly_score=2',
-  '901150': 'tx.do_reput_block=0',
-  '901152': 'tx.reput_block_duration=300',
-  '901167': 'tx.enforce_bodyproc_urlencoded=0',
-};
-
-/**
- * CRS rules made redundant by the paranoia-level action (it sets their values first, so they would
- * only check and do nothing); `filterCrsRules` leaves them out.
- */
-export const CRS_RULES_SET_BY_RENDERER: ReadonlySet<string> = new Set([
-  '901120',
-  '901125',
-  ...Object.keys(CRS_NUMERIC_DEFAULTS),
+export const CRS_TX_SET_BY_RENDERER: ReadonlySet<string> = new Set([
+  'paranoia_level',
+  'executing_paranoia_level',
+  'allowed_methods',
+  'allowed_request_content_type',
 ]);
 
 /** The CRS rule files a policy loads, in load order. */
@@ -288,11 +271,8 @@ export function renderModsecurity(
       `SecRule REMOTE_ADDR "@ipMatch ${sources.join(',')}" "id:${id++},phase:1,pass,nolog,t:none,ctl:ruleEngine=Off"`,
     );
   }
-  const numericDefaults = Object.values(CRS_NUMERIC_DEFAULTS)
-    .map((v) => `,setvar:${v}`)
-    .join('');
   lines.push(
-    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel},setvar:tx.executing_paranoia_level=${waas.paranoiaLevel}${numericDefaults}"`,
+    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel},setvar:tx.executing_paranoia_level=${waas.paranoiaLevel}"`,
     // CRS 3.3 allows only GET HEAD POST OPTIONS and a short list of body types; APIs use more.
     `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=${ALLOWED_METHODS}'"`,
     `SecAction "id:900220,phase:1,nolog,pass,t:none,setvar:'tx.allowed_request_content_type=${ALLOWED_CONTENT_TYPES.map((t) => `|${t}|`).join(' ')}'"`,

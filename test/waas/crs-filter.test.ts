@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { filterCrsRules } from '../../src/waas/crs-filter.js';
-import { CRS_FILES, CRS_RULES_SET_BY_RENDERER, DEBIAN_PATHS } from '../../src/waas/render-config.js';
+import { CRS_DEFAULTS_ACTION_ID, filterCrsRules } from '../../src/waas/crs-filter.js';
+import { CRS_FILES, CRS_TX_SET_BY_RENDERER, DEBIAN_PATHS } from '../../src/waas/render-config.js';
 
 const SAMPLE = `# header comment
 SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 1" "id:999011,phase:1,pass,nolog,skipAfter:END-SAMPLE"
@@ -48,18 +48,33 @@ describe('Function: filterCrsRules', () => {
     expect(filtered).toContain('"@pmFromFile /crs/agents.data"');
   });
 
-  it('drops the rules it is told to, with the rules chained to them', () => {
+  it('gathers the defaults into one action where the first was, leaving out the preset ones', () => {
+    // Prepare
+    const text = `SecRule &TX:crs_setup_version "@eq 0" "id:901001,phase:1,deny,status:500,log"
+SecRule &TX:inbound_anomaly_score_threshold "@eq 0" \\
+    "id:901100,\\
+    phase:1,\\
+    pass,\\
+    nolog,\\
+    setvar:'tx.inbound_anomaly_score_threshold=5'"
+SecRule &TX:paranoia_level "@eq 0" "id:901120,phase:1,pass,nolog,setvar:'tx.paranoia_level=1'"
+SecRule &TX:allowed_http_versions "@eq 0" "id:901163,phase:1,pass,nolog,setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"
+SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
+`;
+
     // Act
-    const filtered = filterCrsRules(SAMPLE, {
-      paranoiaLevel: 2,
+    const filtered = filterCrsRules(text, {
+      paranoiaLevel: 1,
       dataDir: '/crs',
-      dropIds: new Set(['999110']),
+      presetTx: new Set(['paranoia_level']),
     });
 
     // Assess
-    expect(ids(filtered)).not.toContain('999110');
-    expect(filtered).not.toContain('@streq x');
-    expect(ids(filtered)).toContain('999300');
+    expect(filtered.split('\n').filter(Boolean)).toEqual([
+      'SecRule &TX:crs_setup_version "@eq 0" "id:901001,phase:1,deny,status:500,log"',
+      `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,setvar:'tx.inbound_anomaly_score_threshold=5',setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"`,
+      `SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"`,
+    ]);
   });
 
   it('keeps exactly the installed CRS rules tagged at or below the paranoia level', () => {
@@ -89,23 +104,31 @@ describe('Function: filterCrsRules', () => {
     }
   });
 
-  it('leaves out the initialization rules whose values the renderer sets', () => {
+  it("sets the installed CRS's defaults in one action, except those the renderer sets", () => {
     // Prepare
     const text = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/REQUEST-901-INITIALIZATION.conf`, 'utf8');
+    const defaults = [
+      ...text
+        .replace(/\\\n\s*/g, '')
+        .matchAll(/^SecRule &TX:(\w+) "@eq 0" "id:(\d+),[^"]*?(setvar:'tx\.\w+=[^']*')"$/gm),
+    ];
+    expect(defaults.length).toBeGreaterThan(15);
 
     // Act
     const filtered = filterCrsRules(text, {
       paranoiaLevel: 1,
       dataDir: DEBIAN_PATHS.crsRulesDir,
-      dropIds: CRS_RULES_SET_BY_RENDERER,
+      presetTx: CRS_TX_SET_BY_RENDERER,
     });
 
     // Assess
-    for (const id of CRS_RULES_SET_BY_RENDERER) {
-      expect(text).toContain(`id:${id},`);
+    const action = filtered.split('\n').find((l) => l.includes(`id:${CRS_DEFAULTS_ACTION_ID},`)) ?? '';
+    for (const [, name, id, setvar] of defaults) {
       expect(filtered).not.toContain(`id:${id},`);
+      if (CRS_TX_SET_BY_RENDERER.has(String(name).toLowerCase())) expect(action).not.toContain(`tx.${name}=`);
+      else expect(action).toContain(String(setvar));
     }
-    expect(filtered).toContain('id:901160,');
+    expect(filtered).toContain('id:901001,');
     expect(filtered).toContain('id:901321,');
   });
 });
