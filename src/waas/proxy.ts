@@ -220,15 +220,12 @@ export class WaasProxy {
       crsDir,
       workers: this.options.wafWorkers ?? Math.min(availableParallelism(), MAX_WAF_WORKERS),
     });
-    const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
     await mkdir(crsDir, { recursive: true });
-    for (const file of crsRuleFiles(waas)) {
-      const filtered = filterCrsRules(await readFile(join(systemCrs, file), 'utf8'), {
-        paranoiaLevel: waas.paranoiaLevel,
-        dataDir: systemCrs,
-        presetTx: CRS_TX_SET_BY_RENDERER,
-      });
-      await writeFile(join(crsDir, file), filtered);
+    try {
+      await this.writeFilteredCrs(waas, crsDir);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
     }
     await mkdir(join(dir, 'modsec-tmp'), { recursive: true });
     await mkdir(join(dir, 'modsec-data'), { recursive: true });
@@ -247,6 +244,26 @@ export class WaasProxy {
     const instance = { dir, nginx, tail: new ModsecLogTail(modsecAuditLog, this.options) };
     this.watch(nginx, () => this.waf === instance);
     return instance;
+  }
+
+  /** The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`. */
+  private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
+    const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
+    for (const file of crsRuleFiles(waas)) {
+      const text = await readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
+        throw new WaasProcessError(
+          `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
+          '',
+          { cause: error },
+        );
+      });
+      const filtered = filterCrsRules(text, {
+        paranoiaLevel: waas.paranoiaLevel,
+        dataDir: systemCrs,
+        presetTx: CRS_TX_SET_BY_RENDERER,
+      });
+      await writeFile(join(crsDir, file), filtered);
+    }
   }
 
   /** Atomically points the front's socket symlink at `instance` (rename replaces the old link). */

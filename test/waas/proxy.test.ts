@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Audit, AuditSchema } from '../../src/audit/audit.js';
 import type { CompiledWaas } from '../../src/policy/compiled-policy.js';
 import { DEBIAN_JEMALLOC, WaasProxy } from '../../src/waas/proxy.js';
+import { DEBIAN_PATHS } from '../../src/waas/render-config.js';
 import { freePort, type Seen, send, startTestApp } from './test-app.js';
 
 const SEEDS_SQLI = '{"-1+union+all+select+1,group_concat(user,0x3a,file_priv),3,4+from+mysql.user--"}';
@@ -479,6 +480,30 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
       const strict = list.filter((a) => (a.details.ruleIds as string[]).includes('200003'));
       expect(strict.map((a) => String(a.details.uri)).sort()).toEqual(['/mp/before', '/mp/quoted']);
     });
+  });
+
+  it('names the CRS rule file it cannot read and leaves no WAF instance behind', async () => {
+    // Prepare
+    const workDir = await mkdtemp(join(tmpdir(), 'waas-no-crs-'));
+    const proxy = new WaasProxy({
+      listenPort: await freePort(),
+      upstreamPort: app.port,
+      auditFile: join(dir, 'no-crs.ndjson'),
+      family: 'web',
+      container: 'app',
+      rule: null,
+      workDir,
+      paths: { ...DEBIAN_PATHS, crsRulesDir: '/nonexistent/crs' },
+    });
+
+    // Act
+    const started = proxy.start({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 });
+
+    // Assess
+    await expect(started).rejects.toThrow(
+      /\/nonexistent\/crs\/REQUEST-901-INITIALIZATION\.conf cannot be read \(is Debian's modsecurity-crs installed\?\)/,
+    );
+    expect((await readdir(workDir)).filter((d) => d.startsWith('waf-'))).toEqual([]);
   });
 
   it("runs the WAF layer's nginx on jemalloc (Debian's libjemalloc2) and the front on glibc's malloc", async () => {
