@@ -80,7 +80,7 @@ export interface FrontRenderOptions {
   listenHost: string;
   /** The front's directory: pid, logs and temp files. */
   workDir: string;
-  /** Path of the symlink to the current WAF instance's socket, connected anew for each request. */
+  /** Path of the symlink to the current WAF instance's socket (the front's kept-alive connections to it are short-lived). */
   wafSocket: string;
   user?: string;
   paths?: WaasSystemPaths;
