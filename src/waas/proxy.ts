@@ -64,7 +64,7 @@ export interface WaasProxyOptions extends WaasAuditContext {
   onError?: (error: Error) => void;
 }
 
-/** Bounds the WAF layer's default worker count on large hosts (each holds ~8 MB of its own). */
+/** Bounds the WAF layer's default worker count on large hosts (each worker dirties ~3 MB of its own; CRS is shared with the master). */
 export const MAX_WAF_WORKERS = 4;
 
 /** Debian's jemalloc (package libjemalloc2). */
