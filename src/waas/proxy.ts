@@ -1,14 +1,34 @@
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  mkdtemp,
+  open,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
 import type { WaasAuditContext } from './audit-convert.js';
+import { filterCrsRules } from './crs-filter.js';
 import { WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
-import { renderFrontNginx, renderWaf, type WaasSystemPaths } from './render-config.js';
+import {
+  CRS_TX_SET_BY_RENDERER,
+  crsRuleFiles,
+  DEBIAN_PATHS,
+  FRONT_KEEPALIVE_BOUND_MS,
+  renderFrontNginx,
+  renderWaf,
+  type WaasSystemPaths,
+} from './render-config.js';
 
 export interface WaasProxyOptions extends WaasAuditContext {
   listenPort: number;
@@ -24,8 +44,10 @@ export interface WaasProxyOptions extends WaasAuditContext {
   /** How often the ModSecurity audit logs are read. */
   auditPollMs?: number;
   /**
-   * How long a replaced WAF instance keeps running normally after the swap, so that connections
-   * the front opened just before it are accepted and served there; then it finishes what it has.
+   * How long a replaced WAF instance keeps running normally after the swap, so that requests on
+   * connections the front opened before it are served there; then it finishes what it has. At
+   * least FRONT_KEEPALIVE_BOUND_MS: the front may start requests on those connections until then,
+   * and a connection the instance closed under such a request would lose it.
    */
   drainMs?: number;
   /**
@@ -34,8 +56,16 @@ export interface WaasProxyOptions extends WaasAuditContext {
    * free, and jemalloc cuts its CPU per request by about 15 %. `null`: glibc's malloc.
    */
   allocator?: string | null;
+  /**
+   * nginx workers of the WAF layer. Default: one per CPU, at most {@link MAX_WAF_WORKERS} (on the
+   * CI machine's 2 vCPUs, two workers serve 35-40 % more requests per second than one).
+   */
+  wafWorkers?: number;
   onError?: (error: Error) => void;
 }
+
+/** Bounds the WAF layer's default worker count on large hosts (each worker dirties ~3 MB of its own; CRS is shared with the master). */
+export const MAX_WAF_WORKERS = 4;
 
 /** Debian's jemalloc (package libjemalloc2). */
 export const DEBIAN_JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
@@ -178,6 +208,7 @@ export class WaasProxy {
     const dir = join(this.workDir, `waf-${++this.generation}`);
     const socket = join(dir, 'waf.sock');
     const modsecAuditLog = join(dir, 'modsec-audit.json');
+    const crsDir = join(dir, 'crs');
     // Rendered first: a policy the renderer refuses leaves nothing behind.
     const rendered = renderWaf(waas, {
       upstreamPort: this.options.upstreamPort,
@@ -186,7 +217,16 @@ export class WaasProxy {
       modsecAuditLog,
       user: this.user,
       paths: this.options.paths,
+      crsDir,
+      workers: this.options.wafWorkers ?? Math.min(availableParallelism(), MAX_WAF_WORKERS),
     });
+    await mkdir(crsDir, { recursive: true });
+    try {
+      await this.writeFilteredCrs(waas, crsDir);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
     await mkdir(join(dir, 'modsec-tmp'), { recursive: true });
     await mkdir(join(dir, 'modsec-data'), { recursive: true });
     await chmod(dir, 0o711);
@@ -204,6 +244,26 @@ export class WaasProxy {
     const instance = { dir, nginx, tail: new ModsecLogTail(modsecAuditLog, this.options) };
     this.watch(nginx, () => this.waf === instance);
     return instance;
+  }
+
+  /** The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`. */
+  private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
+    const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
+    for (const file of crsRuleFiles(waas)) {
+      const text = await readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
+        throw new WaasProcessError(
+          `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
+          '',
+          { cause: error },
+        );
+      });
+      const filtered = filterCrsRules(text, {
+        paranoiaLevel: waas.paranoiaLevel,
+        dataDir: systemCrs,
+        presetTx: CRS_TX_SET_BY_RENDERER,
+      });
+      await writeFile(join(crsDir, file), filtered);
+    }
   }
 
   /** Atomically points the front's socket symlink at `instance` (rename replaces the old link). */
@@ -229,6 +289,8 @@ export class WaasProxy {
       await this.pointFrontAt(instance);
       this.waf = instance;
       this.retire(old);
+      // The front's kept-alive connections to the old instance retire within this bound.
+      await new Promise((r) => setTimeout(r, FRONT_KEEPALIVE_BOUND_MS));
     });
     this.changes = next.catch(() => {});
     return next;
@@ -240,7 +302,7 @@ export class WaasProxy {
     const done = (async () => {
       if (!signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.drainMs ?? 1000);
+          const timer = setTimeout(resolve, Math.max(this.options.drainMs ?? 1000, FRONT_KEEPALIVE_BOUND_MS));
           signal.addEventListener('abort', () => {
             clearTimeout(timer);
             resolve();

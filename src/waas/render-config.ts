@@ -5,7 +5,8 @@ import { WaasConfigError } from './errors.js';
 /** Where Debian's nginx, ModSecurity and CRS keep their files; overridable for other layouts. */
 export interface WaasSystemPaths {
   modsecurityModule: string;
-  modsecurityBase: string;
+  /** Code points for ModSecurity's `t:urlDecodeUni` (shipped with Debian's nginx module). */
+  unicodeMap: string;
   crsSetup: string;
   crsRulesDir: string;
   mimeTypes: string;
@@ -13,7 +14,7 @@ export interface WaasSystemPaths {
 
 export const DEBIAN_PATHS: WaasSystemPaths = {
   modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so',
-  modsecurityBase: '/etc/nginx/modsecurity.conf',
+  unicodeMap: '/etc/nginx/unicode.mapping',
   crsSetup: '/etc/modsecurity/crs/crs-setup.conf',
   crsRulesDir: '/usr/share/modsecurity-crs/rules',
   mimeTypes: '/etc/nginx/mime.types',
@@ -59,6 +60,16 @@ export interface WafRenderOptions {
   /** User the worker processes run as when nginx starts as root. */
   user?: string;
   paths?: WaasSystemPaths;
+  /**
+   * nginx worker processes of the WAF layer (default 1). ModSecurity runs in them: it is the CPU of
+   * the proxy, so throughput scales with them up to the CPUs the task has.
+   */
+  workers?: number;
+  /**
+   * Directory of the CRS rule files to include: copies filtered for the policy
+   * (`filterCrsRules` in crs-filter.ts); default CRS's own directory (same protection, more CPU per request).
+   */
+  crsDir?: string;
 }
 
 /** What the front layer depends on: never the policy, so a policy change never restarts it. */
@@ -69,7 +80,7 @@ export interface FrontRenderOptions {
   listenHost: string;
   /** The front's directory: pid, logs and temp files. */
   workDir: string;
-  /** Path of the symlink to the current WAF instance's socket, connected anew for each request. */
+  /** Path of the symlink to the current WAF instance's socket (the front's kept-alive connections to it are short-lived). */
   wafSocket: string;
   user?: string;
   paths?: WaasSystemPaths;
@@ -151,27 +162,81 @@ function unparseableBodyRules(protections: readonly WaasProtection[]): string[] 
 }
 
 /**
- * Renders the ModSecurity rules file: Debian's recommended base, the engine mode for the effect,
- * our audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the
- * rule files of the enabled protections. Pure: same input, same text.
+ * ModSecurity's base settings: those of Debian's recommended `/etc/nginx/modsecurity.conf`, written
+ * out rather than included because three of its lines cost CPU on every request in libmodsecurity
+ * 3.0.9 (measured, see docs/waas.md):
+ * - `SecAuditLogRelevantStatus` is compiled into a new JIT regex for every transaction; without it
+ *   only transactions with rule messages are logged, the only records the audit converter keeps;
+ * - `TX:/^MSC_/` (rule 200005) is a regex selection compiled for every transaction; 3.0.9 sets no
+ *   such variable and later versions set `MSC_PCRE_LIMITS_EXCEEDED`, which is named instead;
+ * - the multipart checks (200003, 200004) run `@eq` on empty variables for other bodies, and 3.0.9's
+ *   `@eq` throws and catches a C++ exception for each; they now run for multipart bodies only.
+ * Rule 200002 (unparseable body) is left out: rule 10199 denies it after the attack rules have run.
+ */
+function baseSettings(paths: WaasSystemPaths, bodyLimit: number): string[] {
+  return [
+    'SecRequestBodyAccess On',
+    `SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"`,
+    `SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"`,
+    `SecRequestBodyLimit ${bodyLimit}`,
+    `SecRequestBodyNoFilesLimit ${Math.min(bodyLimit, 1_048_576)}`,
+    'SecRequestBodyLimitAction Reject',
+    'SecRequestBodyJsonDepthLimit 512',
+    'SecArgumentsLimit 1000',
+    `SecRule &ARGS "@ge 1000" "id:200007,phase:2,t:none,log,deny,status:400,msg:'Failed to fully parse request body due to large argument count',severity:2"`,
+    `SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation: PE %{REQBODY_PROCESSOR_ERROR}, BQ %{MULTIPART_BOUNDARY_QUOTED}, BW %{MULTIPART_BOUNDARY_WHITESPACE}, DB %{MULTIPART_DATA_BEFORE}, DA %{MULTIPART_DATA_AFTER}, HF %{MULTIPART_HEADER_FOLDING}, LF %{MULTIPART_LF_LINE}, SM %{MULTIPART_MISSING_SEMICOLON}, IQ %{MULTIPART_INVALID_QUOTING}, IP %{MULTIPART_INVALID_PART}, IH %{MULTIPART_INVALID_HEADER_FOLDING}, FL %{MULTIPART_FILE_LIMIT_EXCEEDED}',chain"`,
+    '  SecRule MULTIPART_STRICT_ERROR "!@eq 0" "t:none"',
+    `SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200004,phase:2,t:none,log,deny,msg:'Multipart parser detected a possible unmatched boundary.',chain"`,
+    '  SecRule MULTIPART_UNMATCHED_BOUNDARY "@eq 1" "t:none"',
+    'SecPcreMatchLimit 1000',
+    'SecPcreMatchLimitRecursion 1000',
+    `SecRule TX:MSC_PCRE_LIMITS_EXCEEDED "!@streq 0" "id:200005,phase:2,t:none,deny,msg:'ModSecurity internal error flagged: %{MATCHED_VAR_NAME}'"`,
+    // The proxy streams responses and loads no response rules: buffering response bodies would only add latency.
+    'SecResponseBodyAccess Off',
+    'SecArgumentSeparator &',
+    'SecCookieFormat 0',
+    `SecUnicodeMapFile ${paths.unicodeMap} 20127`,
+    'SecStatusEngine Off',
+  ];
+}
+
+/**
+ * TX variables the renderer sets before CRS runs; `filterCrsRules` leaves out CRS's defaults for
+ * them (they would only check and do nothing).
+ */
+export const CRS_TX_SET_BY_RENDERER: ReadonlySet<string> = new Set([
+  'paranoia_level',
+  'executing_paranoia_level',
+  'allowed_methods',
+  'allowed_request_content_type',
+]);
+
+/** The CRS rule files a policy loads, in load order. */
+export function crsRuleFiles(waas: CompiledWaas): string[] {
+  return [
+    ...ALWAYS_BEFORE,
+    ...[...new Set(waas.protections.flatMap((p) => CRS_FILES[p]))].sort(),
+    ...ALWAYS_AFTER,
+  ];
+}
+
+/**
+ * Renders the ModSecurity rules file: the base settings, the engine mode for the effect, our
+ * audit-log settings, the allow-list exceptions, the paranoia level, then CRS's setup and the rule
+ * files of the enabled protections. Pure: same input, same text.
  */
 export function renderModsecurity(
   waas: CompiledWaas,
-  options: Pick<WafRenderOptions, 'workDir' | 'modsecAuditLog' | 'paths'>,
+  options: Pick<WafRenderOptions, 'workDir' | 'modsecAuditLog' | 'paths' | 'crsDir'>,
 ): string {
   const paths = options.paths ?? DEBIAN_PATHS;
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const lines: string[] = [
     '# Rendered by ecs-admission from the compiled waas policy; do not edit.',
-    `Include ${paths.modsecurityBase}`,
-    'SecRuleRemoveById 200002',
+    ...baseSettings(paths, bodyLimit),
     `SecRuleEngine ${waas.effect === 'prevent' ? 'On' : 'DetectionOnly'}`,
-    // The proxy streams responses and loads no response rules: buffering response bodies would only add latency.
-    'SecResponseBodyAccess Off',
-    `SecRequestBodyLimit ${bodyLimit}`,
-    `SecRequestBodyNoFilesLimit ${Math.min(bodyLimit, 1_048_576)}`,
+    // Only transactions with rule messages are logged (no SecAuditLogRelevantStatus: see baseSettings).
     'SecAuditEngine RelevantOnly',
-    'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
     'SecAuditLogType Serial',
     'SecAuditLogFormat JSON',
     // A: transaction, B: request headers (redacted on conversion), H: rule messages, Z: end. No bodies.
@@ -179,7 +244,6 @@ export function renderModsecurity(
     `SecAuditLog ${options.modsecAuditLog}`,
     `SecTmpDir ${options.workDir}/modsec-tmp`,
     `SecDataDir ${options.workDir}/modsec-data`,
-    'SecStatusEngine Off',
   ];
   let id = OWN_RULE_BASE;
   for (const [i, path] of (waas.allowPaths ?? []).entries()) {
@@ -208,25 +272,22 @@ export function renderModsecurity(
     );
   }
   lines.push(
-    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel}"`,
+    `SecAction "id:900000,phase:1,nolog,pass,t:none,setvar:tx.paranoia_level=${waas.paranoiaLevel},setvar:tx.executing_paranoia_level=${waas.paranoiaLevel}"`,
     // CRS 3.3 allows only GET HEAD POST OPTIONS and a short list of body types; APIs use more.
     `SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=${ALLOWED_METHODS}'"`,
     `SecAction "id:900220,phase:1,nolog,pass,t:none,setvar:'tx.allowed_request_content_type=${ALLOWED_CONTENT_TYPES.map((t) => `|${t}|`).join(' ')}'"`,
     `Include ${paths.crsSetup}`,
   );
-  const files = [
-    ...ALWAYS_BEFORE,
-    ...[...new Set(waas.protections.flatMap((p) => CRS_FILES[p]))].sort(),
-    ...ALWAYS_AFTER,
-  ];
-  for (const file of files.slice(0, -ALWAYS_AFTER.length)) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  const files = crsRuleFiles(waas);
+  const crsDir = options.crsDir ?? paths.crsRulesDir;
+  for (const file of files.slice(0, -ALWAYS_AFTER.length)) lines.push(`Include ${crsDir}/${file}`);
   lines.push(...unparseableBodyRules(waas.protections));
-  for (const file of ALWAYS_AFTER) lines.push(`Include ${paths.crsRulesDir}/${file}`);
+  for (const file of ALWAYS_AFTER) lines.push(`Include ${crsDir}/${file}`);
   lines.push(
     // CRS's blocking rule, re-declared to answer BLOCK_STATUS (SecRuleUpdateActionById loses its deny in libmodsecurity 3.0.9).
     'SecRuleRemoveById 949110',
     `SecRule TX:ANOMALY_SCORE "@ge %{tx.inbound_anomaly_score_threshold}" "id:10198,phase:2,deny,status:${BLOCK_STATUS},t:none,log,msg:'Inbound Anomaly Score Exceeded (Total Score: %{TX.ANOMALY_SCORE})',tag:'attack-generic',severity:'CRITICAL',setvar:'tx.inbound_anomaly_score=%{tx.anomaly_score}'"`,
-    // Debian's base denies an unparseable body (rule 200002, removed above) before CRS runs; denied here
+    // Debian's base denies an unparseable body (rule 200002, left out) before CRS runs; denied here
     // instead, after the evaluation, so that an attack in a malformed body is reported as the attack.
     `SecRule REQBODY_ERROR "!@eq 0" "id:10199,phase:2,t:none,log,deny,status:${BLOCK_STATUS},msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"`,
   );
@@ -240,11 +301,17 @@ export function renderModsecurity(
 export const BLOCK_STATUS = 471;
 
 /** The main context both layers share: a foreground master whose files stay in its directory. */
-function mainContext(w: string, paths: WaasSystemPaths, user: string | undefined, preamble: string): string {
+function mainContext(
+  w: string,
+  paths: WaasSystemPaths,
+  user: string | undefined,
+  preamble: string,
+  workers = 1,
+): string {
   return `# Rendered by ecs-admission; do not edit.
 ${preamble}daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${workers};
 pid ${w}/nginx.pid;
 error_log ${w}/error.log warn;
 ${user ? `user ${user};\n` : ''}
@@ -289,12 +356,25 @@ ${extra}      proxy_pass_header Server;
 }
 
 /**
+ * How long the front uses a connection to the WAF socket after opening it, and how long it keeps
+ * one idle: a request starts on a connection at most both after the connection was opened.
+ */
+export const FRONT_KEEPALIVE_MS = 250;
+/**
+ * A request the front starts this long after the WAF socket's symlink was swapped reaches the new
+ * WAF instance: a connection's lifetime and idle time plus a margin for a busy event loop.
+ */
+export const FRONT_KEEPALIVE_BOUND_MS = 2 * FRONT_KEEPALIVE_MS + 100;
+
+/**
  * Renders the front layer's nginx.conf: the server on the exposed port, ModSecurity off. It passes
  * everything to the current WAF instance over a unix socket and replaces {@link BLOCK_STATUS} with
  * the block page. It depends on no policy field, so it runs from start to stop: client connections
- * never meet a reload. Each request connects to the WAF socket anew (a unix connect costs
- * microseconds) so that a new WAF instance takes every request from the moment its socket is
- * swapped in; a kept-alive connection would stay on the old instance.
+ * never meet a reload. Its connections to the WAF socket are kept alive (a new connection per
+ * request cost both layers about 0.13 ms of CPU per request on the CI machine), but each one is
+ * used for at most {@link FRONT_KEEPALIVE_MS} after it was opened and kept idle at most as long,
+ * so that no request starts on a connection opened more than {@link FRONT_KEEPALIVE_BOUND_MS}
+ * before: `WaasProxy.reload` waits that long after swapping the socket in before it resolves.
  * Two layers also because ModSecurity-nginx loses a transaction (its audit record and rule
  * messages) when nginx serves a custom error page by internal redirect in the same server.
  */
@@ -307,6 +387,10 @@ export function renderFrontNginx(options: FrontRenderOptions): string {
 
   upstream ecs_admission_waf {
     server unix:${options.wafSocket};
+    # Bounded so that a replaced WAF instance gets no request shortly after the swap (see above).
+    keepalive 32;
+    keepalive_time ${FRONT_KEEPALIVE_MS}ms;
+    keepalive_timeout ${FRONT_KEEPALIVE_MS}ms;
   }
 
   server {
@@ -344,7 +428,7 @@ export function renderFrontNginx(options: FrontRenderOptions): string {
 export function renderWafNginx(waas: CompiledWaas, options: WafRenderOptions): string {
   const paths = options.paths ?? DEBIAN_PATHS;
   const bodyLimit = waas.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  return `${mainContext(options.workDir, paths, options.user, `load_module ${paths.modsecurityModule};\n`)}
+  return `${mainContext(options.workDir, paths, options.user, `load_module ${paths.modsecurityModule};\n`, options.workers)}
   client_max_body_size ${bodyLimit};
 
   upstream ecs_admission_app {

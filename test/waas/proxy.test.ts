@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Audit, AuditSchema } from '../../src/audit/audit.js';
 import type { CompiledWaas } from '../../src/policy/compiled-policy.js';
 import { DEBIAN_JEMALLOC, WaasProxy } from '../../src/waas/proxy.js';
+import { DEBIAN_PATHS } from '../../src/waas/render-config.js';
 import { freePort, type Seen, send, startTestApp } from './test-app.js';
 
 const SEEDS_SQLI = '{"-1+union+all+select+1,group_concat(user,0x3a,file_priv),3,4+from+mysql.user--"}';
@@ -437,6 +438,74 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
     );
   });
 
+  it('runs the CRS rules of the paranoia level and none above it (the filtered rule files)', async () => {
+    // Prepare: "@@version" is caught only by rules of paranoia level 2 and up.
+    const path = `/pl?q=${encodeURIComponent('@@version')}`;
+    const statuses: number[] = [];
+
+    // Act
+    for (const paranoiaLevel of [1, 2]) {
+      await withProxy(
+        { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel },
+        async (_p, port) => {
+          statuses.push((await send(port, path)).status);
+        },
+      );
+    }
+
+    // Assess
+    expect(statuses).toEqual([200, 403]);
+  });
+
+  it('refuses multipart bodies that fail strict validation and passes well-formed ones', async () => {
+    await withProxy({ effect: 'prevent', protections: ALL, paranoiaLevel: 1 }, async (_p, port, audits) => {
+      // Prepare
+      const boundary = 'b0undary42';
+      const part = `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${boundary}--\r\n`;
+      const post = (path: string, body: string, type = `multipart/form-data; boundary=${boundary}`) =>
+        send(port, path, { method: 'POST', headers: { 'content-type': type }, body });
+
+      // Act
+      const wellFormed = await post('/mp/ok', part);
+      const dataBefore = await post('/mp/before', `junk\r\n${part}`);
+      const quoted = await post('/mp/quoted', part, `multipart/form-data; boundary="${boundary}"`);
+      const list = await audits(2);
+
+      // Assess
+      expect(wellFormed.status).toBe(200);
+      expect(dataBefore.status).toBe(400);
+      expect(quoted.status).toBe(400);
+      expect(appSaw((s) => s.url === '/mp/ok')).toBe(true);
+      expect(appSaw((s) => s.url === '/mp/before' || s.url === '/mp/quoted')).toBe(false);
+      const strict = list.filter((a) => (a.details.ruleIds as string[]).includes('200003'));
+      expect(strict.map((a) => String(a.details.uri)).sort()).toEqual(['/mp/before', '/mp/quoted']);
+    });
+  });
+
+  it('names the CRS rule file it cannot read and leaves no WAF instance behind', async () => {
+    // Prepare
+    const workDir = await mkdtemp(join(tmpdir(), 'waas-no-crs-'));
+    const proxy = new WaasProxy({
+      listenPort: await freePort(),
+      upstreamPort: app.port,
+      auditFile: join(dir, 'no-crs.ndjson'),
+      family: 'web',
+      container: 'app',
+      rule: null,
+      workDir,
+      paths: { ...DEBIAN_PATHS, crsRulesDir: '/nonexistent/crs' },
+    });
+
+    // Act
+    const started = proxy.start({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 });
+
+    // Assess
+    await expect(started).rejects.toThrow(
+      /\/nonexistent\/crs\/REQUEST-901-INITIALIZATION\.conf cannot be read \(is Debian's modsecurity-crs installed\?\)/,
+    );
+    expect((await readdir(workDir)).filter((d) => d.startsWith('waf-'))).toEqual([]);
+  });
+
   it("runs the WAF layer's nginx on jemalloc (Debian's libjemalloc2) and the front on glibc's malloc", async () => {
     await withProxy({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, async (proxy, port) => {
       // Act
@@ -489,9 +558,13 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         { effect: 'prevent', protections: ['sqli', 'lfi'], paranoiaLevel: 1 },
         { effect: 'alert', protections: ['sqli'], paranoiaLevel: 1 },
       ];
+      // Right after each reload resolves, while the front's connections to the WAF are kept alive
+      // by the load, an attack meets the new policy: blocked in prevent mode, passed in alert mode.
+      const afterReload: number[] = [];
       for (const policy of policies) {
         await new Promise((r) => setTimeout(r, 150));
         await proxy.reload(policy);
+        afterReload.push((await attack()).status);
       }
       await new Promise((r) => setTimeout(r, 150));
       stop = true;
@@ -503,6 +576,7 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
 
       // Assess
       expect(before.status).toBe(403);
+      expect(afterReload).toEqual(policies.map((p) => (p.effect === 'prevent' ? 403 : 200)));
       expect(after.status).toBe(200);
       expect(done).toBeGreaterThan(100);
       expect(failures).toEqual([]);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WaasConfigError } from '../../src/waas/errors.js';
-import { renderFrontNginx, renderModsecurity, renderWafNginx } from '../../src/waas/render-config.js';
+import {
+  DEBIAN_PATHS,
+  FRONT_KEEPALIVE_BOUND_MS,
+  FRONT_KEEPALIVE_MS,
+  renderFrontNginx,
+  renderModsecurity,
+  renderWafNginx,
+} from '../../src/waas/render-config.js';
 
 const options = {
   upstreamPort: 80,
@@ -10,7 +17,7 @@ const options = {
 };
 
 describe('Function: renderModsecurity', () => {
-  it('turns prevent into SecRuleEngine On after the base file and loads only the chosen CRS files', () => {
+  it('turns prevent into SecRuleEngine On after the base settings and loads only the chosen CRS files', () => {
     // Act
     const conf = renderModsecurity(
       { effect: 'prevent', protections: ['sqli', 'xss'], paranoiaLevel: 2 },
@@ -19,9 +26,8 @@ describe('Function: renderModsecurity', () => {
 
     // Assess
     const lines = conf.split('\n');
-    expect(lines.indexOf('Include /etc/nginx/modsecurity.conf')).toBeLessThan(
-      lines.indexOf('SecRuleEngine On'),
-    );
+    expect(lines.indexOf('SecRequestBodyAccess On')).toBeGreaterThan(-1);
+    expect(lines.indexOf('SecRequestBodyAccess On')).toBeLessThan(lines.indexOf('SecRuleEngine On'));
     expect(conf).toContain('setvar:tx.paranoia_level=2');
     expect(conf).toContain('REQUEST-942-APPLICATION-ATTACK-SQLI.conf');
     expect(conf).toContain('REQUEST-941-APPLICATION-ATTACK-XSS.conf');
@@ -32,6 +38,43 @@ describe('Function: renderModsecurity', () => {
     expect(conf).toContain('SecAuditLogFormat JSON');
     expect(conf).toContain('SecAuditLog /run/waas/audit.json');
     expect(conf.indexOf('crs-setup.conf')).toBeGreaterThan(conf.indexOf('tx.paranoia_level'));
+  });
+
+  it('writes no base setting that compiles a regex per request or throws on non-multipart bodies', () => {
+    // Act
+    const conf = renderModsecurity({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(conf).not.toContain('Include /etc/nginx/modsecurity.conf');
+    expect(conf).not.toContain('SecAuditLogRelevantStatus');
+    expect(conf).not.toContain('TX:/');
+    expect(conf).toContain('SecRule TX:MSC_PCRE_LIMITS_EXCEEDED "!@streq 0"');
+    expect(conf).toMatch(/id:200003,[^\n]*chain"\n {2}SecRule MULTIPART_STRICT_ERROR "!@eq 0"/);
+    expect(conf).toMatch(/SecRule REQBODY_PROCESSOR "@streq MULTIPART" "id:200004,[^\n]*chain"/);
+    expect(conf).toContain('SecUnicodeMapFile /etc/nginx/unicode.mapping 20127');
+    expect(conf).toContain('SecAuditEngine RelevantOnly');
+  });
+
+  it("sets the paranoia level as CRS's executing paranoia level too", () => {
+    // Act
+    const conf = renderModsecurity({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 3 }, options);
+
+    // Assess
+    expect(conf).toContain('setvar:tx.paranoia_level=3,setvar:tx.executing_paranoia_level=3"');
+  });
+
+  it('includes the CRS files from the given directory (the filtered copies)', () => {
+    // Act
+    const conf = renderModsecurity(
+      { effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 },
+      { ...options, crsDir: '/run/waas/crs' },
+    );
+
+    // Assess
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-901-INITIALIZATION.conf');
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-942-APPLICATION-ATTACK-SQLI.conf');
+    expect(conf).toContain('Include /run/waas/crs/REQUEST-949-BLOCKING-EVALUATION.conf');
+    expect(conf).not.toContain(DEBIAN_PATHS.crsRulesDir);
   });
 
   it('turns alert into DetectionOnly', () => {
@@ -114,6 +157,19 @@ describe('Function: renderWafNginx', () => {
     expect(conf).toContain('proxy_buffering off;');
   });
 
+  it('runs the given number of worker processes (one by default)', () => {
+    // Act
+    const two = renderWafNginx(
+      { effect: 'prevent', protections: [], paranoiaLevel: 1 },
+      { ...options, workers: 2 },
+    );
+    const one = renderWafNginx({ effect: 'prevent', protections: [], paranoiaLevel: 1 }, options);
+
+    // Assess
+    expect(two).toContain('worker_processes 2;');
+    expect(one).toContain('worker_processes 1;');
+  });
+
   it('turns ModSecurity off when the effect is disable', () => {
     // Act
     const conf = renderWafNginx({ effect: 'disable', protections: [], paranoiaLevel: 1 }, options);
@@ -125,7 +181,7 @@ describe('Function: renderWafNginx', () => {
 });
 
 describe('Function: renderFrontNginx', () => {
-  it('listens on the exposed port without ModSecurity and connects to the WAF socket anew for each request', () => {
+  it('listens on the exposed port without ModSecurity and keeps connections to the WAF socket alive briefly', () => {
     // Act
     const conf = renderFrontNginx({
       listenPort: 8080,
@@ -139,8 +195,11 @@ describe('Function: renderFrontNginx', () => {
     expect(conf).toContain('pid /run/waas/front/nginx.pid;');
     expect(conf).not.toContain('modsecurity');
     expect(conf).toContain('server unix:/run/waas/waf.sock;');
-    // A kept-alive upstream connection would keep using a replaced WAF instance.
-    expect(conf).not.toMatch(/^\s*keepalive \d+;/m);
+    // Kept alive, but each connection only briefly: a replaced WAF instance must stop getting requests.
+    expect(conf).toMatch(/^\s*keepalive \d+;/m);
+    expect(conf).toContain(`keepalive_time ${FRONT_KEEPALIVE_MS}ms;`);
+    expect(conf).toContain(`keepalive_timeout ${FRONT_KEEPALIVE_MS}ms;`);
+    expect(FRONT_KEEPALIVE_BOUND_MS).toBeGreaterThan(2 * FRONT_KEEPALIVE_MS);
     expect(conf).toContain('error_page 471 =403 /__ecs_admission_blocked;');
     expect(conf).toContain('client_max_body_size 0;');
   });

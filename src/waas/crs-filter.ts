@@ -1,0 +1,198 @@
+/** What {@link filterCrsRules} keeps of a CRS rule file. */
+export interface CrsFilterOptions {
+  /** The policy's paranoia level, which the renderer also sets as CRS's executing paranoia level. */
+  paranoiaLevel: number;
+  /** Directory of CRS's data files (`@pmFromFile x.data` is relative to the rule file's directory). */
+  dataDir: string;
+  /**
+   * TX variables the renderer sets before CRS runs (lower case): CRS's rules that give them a
+   * default when unset would only check and do nothing, and are left out.
+   */
+  presetTx?: ReadonlySet<string>;
+}
+
+/** Id of the action that sets CRS's defaults in one go (from our own rule id range). */
+export const CRS_DEFAULTS_ACTION_ID = 10197;
+
+/** One directive with its continuation lines, or a comment or blank line. */
+interface Statement {
+  text: string;
+  args: string[];
+}
+
+/** Splits a directive into its arguments: double-quoted strings (with `\"` escapes) or bare words. */
+function splitArgs(directive: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < directive.length) {
+    while (i < directive.length && /\s/.test(directive[i] ?? '')) i++;
+    if (i >= directive.length) break;
+    let arg = '';
+    if (directive[i] === '"') {
+      i++;
+      while (i < directive.length && directive[i] !== '"') {
+        if (directive[i] === '\\' && i + 1 < directive.length) arg += directive[i++];
+        arg += directive[i++];
+      }
+      i++;
+    } else {
+      while (i < directive.length && !/\s/.test(directive[i] ?? '')) arg += directive[i++];
+    }
+    args.push(arg);
+  }
+  return args;
+}
+
+function statementsOf(text: string): Statement[] {
+  const lines = text.split('\n');
+  const statements: Statement[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const first = lines[i] ?? '';
+    if (first.trim() === '' || first.trimStart().startsWith('#')) {
+      statements.push({ text: first, args: [] });
+      continue;
+    }
+    const parts = [first];
+    while ((parts[parts.length - 1] ?? '').trimEnd().endsWith('\\') && i + 1 < lines.length) {
+      parts.push(lines[++i] ?? '');
+    }
+    const joined = parts.map((p) => p.trimEnd().replace(/\\$/, '')).join(' ');
+    statements.push({ text: parts.join('\n'), args: splitArgs(joined) });
+  }
+  return statements;
+}
+
+/** A SecRule's or SecAction's actions, split on the commas outside single quotes. */
+function actionsOf(args: readonly string[]): string[] {
+  const list = args[0] === 'SecAction' ? args[1] : args[0] === 'SecRule' ? args[3] : undefined;
+  if (list === undefined) return [];
+  const actions: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const c of list) {
+    if (c === "'") quoted = !quoted;
+    if (c === ',' && !quoted) {
+      actions.push(current.trim());
+      current = '';
+    } else current += c;
+  }
+  if (current.trim()) actions.push(current.trim());
+  return actions;
+}
+
+const action = (actions: readonly string[], name: string) =>
+  actions
+    .find((a) => a.startsWith(`${name}:`))
+    ?.slice(name.length + 1)
+    .replace(/^'(.*)'$/, '$1');
+
+const PHASES: Record<string, string> = { request: '2', response: '4', logging: '5' };
+
+/** ModSecurity's phase of a rule: `phase:N` or its name; 2 when absent (ModSecurity's default). */
+function phaseOf(actions: readonly string[]): string {
+  const phase = action(actions, 'phase') ?? '2';
+  return PHASES[phase] ?? phase;
+}
+
+/** `@pmFromFile x.data` names a file relative to the rule file's directory: made absolute. */
+function absoluteDataFiles(text: string, dataDir: string): string {
+  return text.replace(
+    /"(!?@(?:pmFromFile|pmf|ipMatchFromFile|ipMatchF)) ([^"]+)"/g,
+    (_, operator: string, files: string) =>
+      `"${operator} ${files
+        .split(' ')
+        .map((f) => (f === '' || f.startsWith('/') || /^https?:/.test(f) ? f : `${dataDir}/${f}`))
+        .join(' ')}"`,
+  );
+}
+
+const DEFAULTS_PLACEHOLDER = '\u0000crs-defaults\u0000';
+
+/**
+ * A CRS default: `SecRule &TX:name "@eq 0" "id:...,phase:1,...,setvar:'tx.name=value'"`, which
+ * gives a setting its value when crs-setup.conf gave it none. Each matches on every request, and
+ * a match builds a message in libmodsecurity 3.0.9 (about 3 % of its CPU for CRS's 20): the filter
+ * gathers their setvars, values as the installed CRS has them, into one action at the place of the
+ * first. Equivalent because nothing before them sets these variables except what the renderer
+ * sets (`presetTx`), whose defaults are left out.
+ */
+function defaultOf(
+  args: readonly string[],
+  actions: readonly string[],
+): { name: string; setvar: string } | undefined {
+  const name = /^&TX:(\w+)$/i.exec(args[1] ?? '')?.[1]?.toLowerCase();
+  if (args[0] !== 'SecRule' || !name || args[2] !== '@eq 0' || phaseOf(actions) !== '1') return undefined;
+  const setvars = actions.filter((a) => a.startsWith('setvar:'));
+  const [setvar] = setvars;
+  if (setvars.length !== 1 || !setvar) return undefined;
+  const target = /^setvar:'?tx\.(\w+)=/i.exec(setvar)?.[1]?.toLowerCase();
+  if (target !== name || actions.some((a) => /^(?:chain|deny|block|drop|skip)/.test(a))) return undefined;
+  return { name, setvar };
+}
+
+/**
+ * A CRS 3.3 rule file without the rules the paranoia level never runs. CRS skips a file's sections
+ * above the executing paranoia level at run time: per section, a phase-1 and a phase-2 rule
+ * `TX:EXECUTING_PARANOIA_LEVEL "@lt k"` jump (`skipAfter`) to the file's end marker. libmodsecurity
+ * 3.0.9 still walks every skipped rule and evaluates every skip rule on each request (measured: 12 %
+ * of its CPU at paranoia level 1), so the filter applies the skips once, here: a skip rule for a
+ * level at or below the policy's can never fire and is dropped; one above it always fires, so it is
+ * dropped together with the rules of its phase up to its marker, exactly what it would skip. Chained
+ * rules go with the rule that starts the chain. CRS's defaults become one action (`defaultOf`). Pure.
+ */
+export function filterCrsRules(text: string, options: CrsFilterOptions): string {
+  const statements = statementsOf(text);
+  const kept: string[] = [];
+  /** Phase to the marker its rules are being skipped to. */
+  const skipping = new Map<string, string>();
+  /** The setvar actions of CRS's default rules, gathered into one action. */
+  const defaults: string[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    const statement = statements[i] as Statement;
+    const [directive] = statement.args;
+    if (directive === 'SecMarker') {
+      for (const [phase, marker] of skipping) if (marker === statement.args[1]) skipping.delete(phase);
+      kept.push(statement.text);
+      continue;
+    }
+    if (directive !== 'SecRule' && directive !== 'SecAction') {
+      kept.push(statement.text);
+      continue;
+    }
+    // The rule and the rules chained to it.
+    const group = [statement];
+    for (let last = statement; actionsOf(last.args).includes('chain'); ) {
+      let next = i + 1;
+      while (next < statements.length && statements[next]?.args[0] !== 'SecRule') next++;
+      const chained = statements[next];
+      if (!chained) break;
+      group.push(chained);
+      i = next;
+      last = chained;
+    }
+    const actions = actionsOf(statement.args);
+    const phase = phaseOf(actions);
+    const level = /^@lt ([1-4])$/.exec(statement.args[2] ?? '')?.[1];
+    const skipTo = action(actions, 'skipAfter');
+    if (statement.args[1] === 'TX:EXECUTING_PARANOIA_LEVEL' && level && skipTo) {
+      if (Number(level) > options.paranoiaLevel && !skipping.has(phase)) skipping.set(phase, skipTo);
+      continue;
+    }
+    if (skipping.has(phase)) continue;
+    const defaulted = defaultOf(statement.args, actions);
+    if (defaulted && group.length === 1) {
+      if (options.presetTx?.has(defaulted.name)) continue;
+      if (defaults.length === 0) kept.push(DEFAULTS_PLACEHOLDER);
+      defaults.push(defaulted.setvar);
+      continue;
+    }
+    for (const member of group) kept.push(absoluteDataFiles(member.text, options.dataDir));
+  }
+  const filtered = kept
+    .join('\n')
+    .replace(
+      DEFAULTS_PLACEHOLDER,
+      `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,${defaults.join(',')}"`,
+    );
+  return `${filtered}\n`;
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CRS_DEFAULTS_ACTION_ID, filterCrsRules } from '../../src/waas/crs-filter.js';
+import { CRS_FILES, CRS_TX_SET_BY_RENDERER, DEBIAN_PATHS } from '../../src/waas/render-config.js';
+
+const SAMPLE = `# header comment
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 1" "id:999011,phase:1,pass,nolog,skipAfter:END-SAMPLE"
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 1" "id:999012,phase:2,pass,nolog,skipAfter:END-SAMPLE"
+SecRule ARGS "@rx one" \\
+    "id:999100,\\
+    phase:2,\\
+    block,\\
+    tag:'paranoia-level/1'"
+SecRule REQUEST_HEADERS:User-Agent "@pmFromFile agents.data" "id:999110,phase:1,block,chain"
+    SecRule ARGS "@streq x" "t:none"
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "id:999013,phase:1,pass,nolog,skipAfter:END-SAMPLE"
+SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 2" "id:999014,phase:2,pass,nolog,skipAfter:END-SAMPLE"
+SecRule ARGS "@rx two" "id:999200,phase:2,block,chain"
+    SecRule ARGS_NAMES "@rx chained-two" "t:none"
+SecRule REQUEST_URI "@rx two-phase1" "id:999201,phase:1,block"
+SecRule ARGS "@rx two-logging" "id:999202,phase:5,pass"
+SecMarker "END-SAMPLE"
+SecRule ARGS "@rx after" "id:999300,phase:2,block,msg:'a, chain, b'"
+`;
+
+const ids = (text: string) => [...text.matchAll(/id:'?(\d+)/g)].map((m) => m[1]);
+
+describe('Function: filterCrsRules', () => {
+  it('drops the skip rules and, above the paranoia level, what they skip in their phase up to the marker', () => {
+    // Act
+    const filtered = filterCrsRules(SAMPLE, { paranoiaLevel: 1, dataDir: '/crs' });
+
+    // Assess
+    expect(ids(filtered)).toEqual(['999100', '999110', '999202', '999300']);
+    expect(filtered).not.toContain('chained-two');
+    expect(filtered).toContain('SecMarker "END-SAMPLE"');
+    expect(filtered).toContain('    SecRule ARGS "@streq x" "t:none"');
+    expect(filtered).toContain(`    tag:'paranoia-level/1'"`);
+  });
+
+  it('keeps every section at or below the paranoia level and names data files by absolute path', () => {
+    // Act
+    const filtered = filterCrsRules(SAMPLE, { paranoiaLevel: 2, dataDir: '/crs' });
+
+    // Assess
+    expect(ids(filtered)).toEqual(['999100', '999110', '999200', '999201', '999202', '999300']);
+    expect(filtered).toContain('chained-two');
+    expect(filtered).toContain('"@pmFromFile /crs/agents.data"');
+  });
+
+  it('gathers the defaults into one action where the first was, leaving out the preset ones', () => {
+    // Prepare
+    const text = `SecRule &TX:crs_setup_version "@eq 0" "id:901001,phase:1,deny,status:500,log"
+SecRule &TX:inbound_anomaly_score_threshold "@eq 0" \\
+    "id:901100,\\
+    phase:1,\\
+    pass,\\
+    nolog,\\
+    setvar:'tx.inbound_anomaly_score_threshold=5'"
+SecRule &TX:paranoia_level "@eq 0" "id:901120,phase:1,pass,nolog,setvar:'tx.paranoia_level=1'"
+SecRule &TX:allowed_http_versions "@eq 0" "id:901163,phase:1,pass,nolog,setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"
+SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
+`;
+
+    // Act
+    const filtered = filterCrsRules(text, {
+      paranoiaLevel: 1,
+      dataDir: '/crs',
+      presetTx: new Set(['paranoia_level']),
+    });
+
+    // Assess
+    expect(filtered.split('\n').filter(Boolean)).toEqual([
+      'SecRule &TX:crs_setup_version "@eq 0" "id:901001,phase:1,deny,status:500,log"',
+      `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,setvar:'tx.inbound_anomaly_score_threshold=5',setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"`,
+      `SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"`,
+    ]);
+  });
+
+  it('keeps exactly the installed CRS rules tagged at or below the paranoia level', () => {
+    // Prepare: CRS tags every rule of a section with its level; the filter works from the skip rules
+    // and markers instead, so the tags check it independently.
+    const files = [...new Set(Object.values(CRS_FILES).flat())];
+    for (const file of files) {
+      const text = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/${file}`, 'utf8');
+      const rules = [...text.replace(/\\\n/g, ' ').matchAll(/^SecRule[^\n]*?"id:(\d+),[^\n]*$/gm)].map(
+        (m) => ({
+          id: m[1],
+          level: Number(/tag:'paranoia-level\/(\d)'/.exec(m[0])?.[1] ?? 1),
+          skip: m[0].includes('TX:EXECUTING_PARANOIA_LEVEL "@lt'),
+        }),
+      );
+      expect(rules.length).toBeGreaterThan(1);
+
+      for (const level of [1, 2, 3, 4]) {
+        // Act
+        const filtered = filterCrsRules(text, { paranoiaLevel: level, dataDir: DEBIAN_PATHS.crsRulesDir });
+
+        // Assess
+        const expected = rules.filter((r) => !r.skip && r.level <= level).map((r) => r.id);
+        expect(ids(filtered), `${file} at level ${level}`).toEqual(expected);
+        expect(filtered).not.toContain('EXECUTING_PARANOIA_LEVEL "@lt');
+      }
+    }
+  });
+
+  it("sets the installed CRS's defaults in one action, except those the renderer sets", () => {
+    // Prepare
+    const text = readFileSync(`${DEBIAN_PATHS.crsRulesDir}/REQUEST-901-INITIALIZATION.conf`, 'utf8');
+    const defaults = [
+      ...text
+        .replace(/\\\n\s*/g, '')
+        .matchAll(/^SecRule &TX:(\w+) "@eq 0" "id:(\d+),[^"]*?(setvar:'tx\.\w+=[^']*')"$/gm),
+    ];
+    expect(defaults.length).toBeGreaterThan(15);
+
+    // Act
+    const filtered = filterCrsRules(text, {
+      paranoiaLevel: 1,
+      dataDir: DEBIAN_PATHS.crsRulesDir,
+      presetTx: CRS_TX_SET_BY_RENDERER,
+    });
+
+    // Assess
+    const action = filtered.split('\n').find((l) => l.includes(`id:${CRS_DEFAULTS_ACTION_ID},`)) ?? '';
+    for (const [, name, id, setvar] of defaults) {
+      expect(filtered).not.toContain(`id:${id},`);
+      if (CRS_TX_SET_BY_RENDERER.has(String(name).toLowerCase())) expect(action).not.toContain(`tx.${name}=`);
+      else expect(action).toContain(String(setvar));
+    }
+    expect(filtered).toContain('id:901001,');
+    expect(filtered).toContain('id:901321,');
+  });
+});
