@@ -33,6 +33,9 @@ export const CRS_FILES: Record<WaasProtection, readonly string[]> = {
     'REQUEST-913-SCANNER-DETECTION.conf',
     'REQUEST-920-PROTOCOL-ENFORCEMENT.conf',
     'REQUEST-921-PROTOCOL-ATTACK.conf',
+    // Multipart header attacks (charset smuggling past the other rules): Debian's CRS 3.3.4 carries
+    // this file from CRS 3.3.5's security release.
+    'REQUEST-922-MULTIPART-ATTACK.conf',
   ],
   lfi: ['REQUEST-930-APPLICATION-ATTACK-LFI.conf'],
   rfi: ['REQUEST-931-APPLICATION-ATTACK-RFI.conf'],

@@ -156,6 +156,25 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         },
       },
       {
+        // A part's charset the other rules would not decode (UTF-7 smuggles "<script>" past them).
+        protection: 'protocol (multipart part charset)',
+        path: '/upload',
+        rule: /^922/,
+        init: {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=b0undary' },
+          body: [
+            '--b0undary',
+            'Content-Disposition: form-data; name="note"',
+            'Content-Type: text/plain; charset=utf-7',
+            '',
+            '+ADw-script+AD4-alert(1)+ADw-/script+AD4-',
+            '--b0undary--',
+            '',
+          ].join('\r\n'),
+        },
+      },
+      {
         protection: 'xss (JSON body)',
         path: '/comment',
         rule: /^941/,
