@@ -130,6 +130,13 @@ export async function bench(): Promise<BenchResult[]> {
       { name: 'getppid, bare per call (fastest run)', value: syscalls.bare / 1e6, unit: 'ns' },
       { name: 'getppid loop, seccomp filter alone (no tracer)/bare', value: syscallFilterRatio, unit: 'x' },
       {
+        // What any seccomp filter adds to every syscall on this kernel (its entry leaves the fast
+        // path), whatever the launcher does: the floor of the syscall-loop ratios.
+        name: 'seccomp filter alone, added time per syscall (getppid)',
+        value: ((syscallFilterRatio - 1) * syscalls.bare) / 1e6,
+        unit: 'ns',
+      },
+      {
         name: '4 KiB read+write loop, seccomp filter alone (no tracer)/bare',
         value: ioFilterRatio,
         unit: 'x',
