@@ -29,6 +29,7 @@ beforeAll(() => {
   tools = makeTempDir('launcher-tools');
   buildClient(tools, 'marker', 'musl');
   buildClient(tools, 'race', 'musl');
+  buildClient(tools, 'seized', 'musl');
 });
 
 afterAll(() => {
@@ -551,6 +552,35 @@ describe('Function: launcher (process lifecycle)', () => {
     expect(wrong.stderr).toContain(
       'ECS_ADMISSION_LAUNCHER_MECHANISM must be "notify" or "ptrace", not "seccomp"',
     );
+  });
+
+  it('still checks the next exec of a thread whose exec failed, and hands it its signals', async () => {
+    // Prepare: an executable file the kernel cannot run (ENOEXEC) leaves the thread seized under
+    // notification (the launcher seizes before an exec and lets go at the next stop).
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy({ processes: { effect: 'prevent', deny: ['mkdir'] } }));
+    writeFileSync(`${work}.bad`, 'not a program\n', { mode: 0o755 });
+    const command = [join(tools, 'seized'), `${work}.bad`, '/usr/bin/mkdir', work];
+
+    // Act
+    const notify = await launch(policyFile, auditFile, command, {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'notify',
+    });
+    const traced = await launch(policyFile, auditFile, command, {
+      ECS_ADMISSION_LAUNCHER_MECHANISM: 'ptrace',
+    });
+
+    // Assess
+    expect(notify.stdout).toBe(
+      'exec failed: Exec format error; traced=1\nsignal handled=1; traced=0\n' +
+        'exec of /usr/bin/mkdir failed: Operation not permitted\n',
+    );
+    expect(traced.stdout).toBe(
+      'exec failed: Exec format error; traced=1\nsignal handled=1; traced=1\n' +
+        'exec of /usr/bin/mkdir failed: Operation not permitted\n',
+    );
+    expect(existsSync(work)).toBe(false);
+    expect(readAudits(auditFile)).toHaveLength(2);
   });
 
   it('refuses, under notification, an exec by a process another tracer holds (nothing could check it)', async () => {
