@@ -377,6 +377,30 @@ describe('Function: launcher (process lifecycle)', () => {
     expect(result.stdout).toContain('orphan=gone');
   });
 
+  it('ends what the command leaves running when it exits, as PID 1 of a container would', async () => {
+    // Prepare
+    const { work, policyFile, auditFile } = files();
+    writePolicy(policyFile, policy());
+
+    // Act: a daemon in the background, detached from the command's own process.
+    const result = await launch(policyFile, auditFile, [
+      'sh',
+      '-c',
+      `(sleep 30 & echo $! > ${work}.pid); sleep 0.2; exit 4`,
+    ]);
+    const daemon = Number(readFileSync(`${work}.pid`, 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+
+    // Assess
+    expect(result.code).toBe(4);
+    expect(daemon).toBeGreaterThan(0);
+    // Gone, or a zombie left for init to reap: not running.
+    const state = existsSync(`/proc/${daemon}`)
+      ? readFileSync(`/proc/${daemon}/stat`, 'utf8').split(') ')[1]?.split(' ')[0]
+      : 'gone';
+    expect(state).toMatch(/^(gone|Z)$/);
+  });
+
   it('applies a changed policy file without restarting the command', async () => {
     // Prepare
     const { work, policyFile, auditFile } = files();
