@@ -106,6 +106,17 @@ export async function bench(): Promise<BenchResult[]> {
       ],
       15,
     );
+    // Forks that never exec (pre-forking servers, subshells): nothing for the launcher to decide,
+    // but under ptrace each fork, exit and SIGCHLD still stops for the tracer.
+    const forks = [spin, 'fork', '500'];
+    const [, forkOnly, forkOnlyPtrace] = await measure(
+      [
+        { argv: forks },
+        { argv: withLauncher(forks), env: { ECS_ADMISSION_LAUNCHER_MECHANISM: 'notify' } },
+        { argv: withLauncher(forks), env: { ECS_ADMISSION_LAUNCHER_MECHANISM: 'ptrace' } },
+      ],
+      15,
+    );
     const lookups = 200;
     const dns = await compare([resolve, 'google.com'], 9, ns.exec, { REPEAT: String(lookups) });
 
@@ -157,6 +168,12 @@ export async function bench(): Promise<BenchResult[]> {
       {
         name: 'fork+exec loop, null ptrace tracer (ptrace + filter, deciding nothing)/bare',
         value: forkFloor!.ratio,
+        unit: 'x',
+      },
+      { name: 'fork loop without exec, launcher/bare', value: forkOnly!.ratio, unit: 'x' },
+      {
+        name: 'fork loop without exec, launcher on its ptrace fallback/bare',
+        value: forkOnlyPtrace!.ratio,
         unit: 'x',
       },
       {

@@ -3,7 +3,8 @@
  * (/dev/zero to /dev/null), a more typical syscall-heavy loop.
  * With SPIN_FILTER=1 it first installs the launcher's own seccomp filter (linked from
  * sidecar/launcher/src/filter.c) without any tracer: the kernel's share of the launcher's cost.
- * spin forkexec N PROGRAM: N fork+execve+wait of PROGRAM. Prints the elapsed nanoseconds. */
+ * spin forkexec N PROGRAM: N fork+execve+wait of PROGRAM. spin fork N: N fork+_exit+wait (a
+ * pre-forking server, a shell's subshell: no exec). Prints the elapsed nanoseconds. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,13 @@ int main(int argc, char **argv) {
     if (in < 0 || out < 0) return 1;
     for (long i = 0; i < n; i++)
       if (read(in, buf, sizeof buf) != (ssize_t)sizeof buf || write(out, buf, sizeof buf) != (ssize_t)sizeof buf) return 1;
+  } else if (!strcmp(argv[1], "fork")) {
+    for (long i = 0; i < n; i++) {
+      pid_t p = fork();
+      if (p == 0) _exit(0);
+      int st;
+      waitpid(p, &st, 0);
+    }
   } else if (!strcmp(argv[1], "forkexec") && argc > 3) {
     for (long i = 0; i < n; i++) {
       pid_t p = fork();
