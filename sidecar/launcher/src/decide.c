@@ -18,14 +18,6 @@
 
 #include "launcher.h"
 
-#ifndef __NR_execveat
-#if defined(__x86_64__)
-#define __NR_execveat 322
-#else
-#define __NR_execveat 281
-#endif
-#endif
-
 /* ---- pending exec checks, by the thread that called exec ---- */
 /* An entry lives from a thread's exec stop to its PTRACE_EVENT_EXEC, so few are in use at once; an
  * entry lost to a collision only makes the after-exec check check the program again. Each is 5 KiB:
@@ -153,20 +145,6 @@ static void read_command(pid_t pid, uintptr_t argv, char *out, size_t cap) {
   }
 }
 
-/* The start of /proc/PID/WHAT, NUL-terminated; its length, or -1. */
-static ssize_t read_proc(pid_t pid, const char *what, char *out, size_t cap) {
-  char path[64];
-  out[0] = 0;
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, out, cap - 1);
-  close(fd);
-  if (n < 0) return -1;
-  out[n] = 0;
-  return n;
-}
-
 /* /proc/PID/cmdline with its NULs as spaces. */
 static void proc_cmdline(pid_t pid, char *out, size_t cap) {
   ssize_t n = read_proc(pid, "cmdline", out, cap);
@@ -176,16 +154,11 @@ static void proc_cmdline(pid_t pid, char *out, size_t cap) {
   if (n >= 0) out[n] = 0;
 }
 
-/* The program of PID's parent process (field 4 of /proc/PID/stat); unchanged on failure. */
+/* The program of PID's parent process; unchanged on failure. */
 static void parent_exe(pid_t pid, char *out, size_t cap) {
-  char stat[512];
-  if (read_proc(pid, "stat", stat, sizeof stat) <= 0) return;
-  const char *close_paren = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
-  int ppid;
-  char state;
-  if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2 || ppid <= 0) return;
+  pid_t ppid = proc_ppid(pid);
   char exe[PATH_MAX];
-  if (!proc_exe((pid_t)ppid, exe, sizeof exe)) snprintf(out, cap, "%s", exe);
+  if (ppid > 0 && !proc_exe(ppid, exe, sizeof exe)) snprintf(out, cap, "%s", exe);
 }
 
 static void emit_process(const char *path, const char *parent, const char *command, pid_t pid, struct verdict v,

@@ -43,16 +43,6 @@ struct sock_fprog { unsigned short len; struct sock_filter *filter; };
 #error "unsupported architecture"
 #endif
 
-#ifndef __NR_io_uring_setup
-#define __NR_io_uring_setup 425
-#endif
-#ifndef __NR_execveat
-#if defined(__x86_64__)
-#define __NR_execveat 322
-#else
-#define __NR_execveat 281
-#endif
-#endif
 #define SECCOMP_SET_MODE_FILTER 1
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER 8u
 #define SECCOMP_FILTER_FLAG_SPEC_ALLOW 4u

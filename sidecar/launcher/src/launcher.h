@@ -7,8 +7,34 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+
+/* Kernel numbers that older C library headers (musl's, the cross toolchain's) may lack. */
+#ifndef __NR_execveat
+#if defined(__x86_64__)
+#define __NR_execveat 322
+#else
+#define __NR_execveat 281
+#endif
+#endif
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
 
 #define LAUNCHER_VERSION "0.1.0"
 
@@ -114,6 +140,10 @@ int read_tracee_string(pid_t pid, uintptr_t addr, char *buf, size_t cap);
 int read_tracee_pointer_and_string(pid_t pid, uintptr_t ptr_addr, uintptr_t *ptr, uintptr_t str_addr, char *buf,
                                    size_t cap);
 int proc_exe(pid_t pid, char *buf, size_t cap);
+/* The start of /proc/PID/WHAT, NUL-terminated; its length, or -1. */
+ssize_t read_proc(pid_t pid, const char *what, char *out, size_t cap);
+/* PID's parent (field 4 of /proc/PID/stat), or -1. */
+pid_t proc_ppid(pid_t pid);
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -30,18 +30,6 @@
 
 #include "launcher.h"
 
-#ifndef __WALL
-#define __WALL 0x40000000
-#endif
-#ifndef PTRACE_EVENT_STOP
-#define PTRACE_EVENT_STOP 128
-#endif
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
-#ifndef __NR_pidfd_getfd
-#define __NR_pidfd_getfd 438
-#endif
 
 /* The kernel's structures (linux/seccomp.h), declared here: musl-gcc sees no kernel headers. */
 struct notif_data {
@@ -151,20 +139,10 @@ static void kill_descendants(void) {
   struct dirent *e;
   while ((e = readdir(proc)) && n < MAX) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    char path[64], stat[512];
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t len = read(fd, stat, sizeof stat - 1);
-    close(fd);
-    if (len <= 0) continue;
-    stat[len] = 0;
-    const char *close_paren = strrchr(stat, ')'); /* the command name may hold parentheses */
-    int ppid;
-    char state;
-    if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) continue;
-    pids[n] = (pid_t)atoi(e->d_name);
-    parents[n++] = (pid_t)ppid;
+    pid_t pid = (pid_t)atoi(e->d_name), ppid = proc_ppid(pid);
+    if (ppid < 0) continue;
+    pids[n] = pid;
+    parents[n++] = ppid;
   }
   closedir(proc);
   /* Marks descendants by repeated passes (a parent may be listed after its child). */

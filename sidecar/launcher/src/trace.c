@@ -20,12 +20,6 @@
 
 #include "launcher.h"
 
-#ifndef PTRACE_EVENT_STOP
-#define PTRACE_EVENT_STOP 128
-#endif
-#ifndef __WALL
-#define __WALL 0x40000000
-#endif
 
 volatile pid_t trace_main_pid;
 

@@ -1,4 +1,4 @@
-/* Small helpers shared by the tracer and the DNS proxy: tracee memory access and logging. */
+/* Small helpers shared by the tracer and the DNS proxy: tracee memory access, /proc readers and logging. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -64,6 +64,29 @@ int read_tracee_pointer_and_string(pid_t pid, uintptr_t ptr_addr, uintptr_t *ptr
   ssize_t r = process_vm_readv(pid, local, 2, remote, 2, 0);
   if (r != (ssize_t)(sizeof *ptr + want) || !memchr(buf, 0, want)) return -1;
   return 0;
+}
+
+ssize_t read_proc(pid_t pid, const char *what, char *out, size_t cap) {
+  char path[64];
+  out[0] = 0;
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, out, cap - 1);
+  close(fd);
+  if (n < 0) return -1;
+  out[n] = 0;
+  return n;
+}
+
+pid_t proc_ppid(pid_t pid) {
+  char stat[512];
+  if (read_proc(pid, "stat", stat, sizeof stat) <= 0) return -1;
+  const char *close_paren = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
+  int ppid;
+  char state;
+  if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) return -1;
+  return (pid_t)ppid;
 }
 
 int proc_exe(pid_t pid, char *buf, size_t cap) {
