@@ -82,18 +82,26 @@ export async function bench(): Promise<BenchResult[]> {
       );
       return { bare: bare!.best, ratio: traced!.ratio, diff: traced!.diff };
     };
-    /** The bare command without and with extra environment. */
-    const compareEnv = async (command: string[], rounds: number, extra: Record<string, string>) => {
-      const [bare, traced] = await measure([{ argv: command }, { argv: command, env: extra }], rounds);
-      return { bare: bare!.best, ratio: traced!.ratio };
-    };
 
-    const syscalls = await compare([spin, 'syscalls', '1000000'], 15);
-    const io = await compare([spin, 'io', '200000'], 15);
-    // The same loops under the filter alone (no tracer, no launcher): what the kernel's seccomp costs.
-    const filterOnly = { SPIN_FILTER: '1' };
-    const syscallsFiltered = await compareEnv([spin, 'syscalls', '1000000'], 15, filterOnly);
-    const ioFiltered = await compareEnv([spin, 'io', '200000'], 15, filterOnly);
+    // Each syscall loop bare, under the launcher, under the launcher's filter alone (no tracer, no
+    // launcher: what the kernel's seccomp costs) and under a one-instruction allow-all filter (what
+    // the kernel charges for having any seccomp filter), in the same rounds.
+    const underFilters = (command: string[]) =>
+      measure(
+        [
+          { argv: command },
+          { argv: withLauncher(command) },
+          { argv: command, env: { SPIN_FILTER: '1' } },
+          { argv: command, env: { SPIN_FILTER: 'allow' } },
+        ],
+        15,
+      );
+    const [syscalls, syscallsTraced, syscallsFiltered, syscallsAllowAll] = await underFilters([
+      spin,
+      'syscalls',
+      '1000000',
+    ]);
+    const [, io, ioFiltered, ioAllowAll] = await underFilters([spin, 'io', '200000']);
     // The launcher (seccomp user notification, the default) beside its ptrace fallback and the floor of
     // that fallback's mechanism: ptrace + the filter, deciding nothing.
     const loop = [spin, 'forkexec', '200', spin];
@@ -120,10 +128,10 @@ export async function bench(): Promise<BenchResult[]> {
     const lookups = 200;
     const dns = await compare([resolve, 'google.com'], 9, ns.exec, { REPEAT: String(lookups) });
 
-    const syscallRatio = syscalls.ratio;
-    const syscallFilterRatio = syscallsFiltered.ratio;
-    const ioFilterRatio = ioFiltered.ratio;
-    const ioRatio = io.ratio;
+    const syscallRatio = syscallsTraced!.ratio;
+    const syscallFilterRatio = syscallsFiltered!.ratio;
+    const ioFilterRatio = ioFiltered!.ratio;
+    const ioRatio = io!.ratio;
     const forkRatio = forkTraced!.ratio;
     const addedMs = dns.diff / lookups / 1e6;
     const size = statSync(launcher).size;
@@ -138,18 +146,29 @@ export async function bench(): Promise<BenchResult[]> {
         target: '<= 1.05x',
         ok: ioRatio <= 1.05,
       },
-      { name: 'getppid, bare per call (fastest run)', value: syscalls.bare / 1e6, unit: 'ns' },
+      { name: 'getppid, bare per call (fastest run)', value: syscalls!.best / 1e6, unit: 'ns' },
       { name: 'getppid loop, seccomp filter alone (no tracer)/bare', value: syscallFilterRatio, unit: 'x' },
       {
         // What any seccomp filter adds to every syscall on this kernel (its entry leaves the fast
         // path), whatever the launcher does: the floor of the syscall-loop ratios.
         name: 'seccomp filter alone, added time per syscall (getppid)',
-        value: ((syscallFilterRatio - 1) * syscalls.bare) / 1e6,
+        value: ((syscallFilterRatio - 1) * syscalls!.best) / 1e6,
         unit: 'ns',
+      },
+      {
+        name: 'getppid loop, one-instruction allow-all seccomp filter/bare',
+        value: syscallsAllowAll!.ratio,
+        unit: 'x',
       },
       {
         name: '4 KiB read+write loop, seccomp filter alone (no tracer)/bare',
         value: ioFilterRatio,
+        unit: 'x',
+      },
+      {
+        // The floor of every seccomp-based mechanism: a filter that decides nothing.
+        name: '4 KiB read+write loop, one-instruction allow-all seccomp filter/bare',
+        value: ioAllowAll!.ratio,
         unit: 'x',
       },
       {

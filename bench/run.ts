@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, BenchResult } from './bench-result.js';
@@ -14,6 +14,20 @@ const files = readdirSync(here)
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.bench\.ts$/, '')))
   .sort();
 
+/**
+ * This machine's CPU time taken by the host for other guests ("steal"), and all CPU time, in ticks,
+ * from /proc/stat: a shared VM runs slower, with longer tails, while the host is busy, which
+ * explains figures that differ from one run to the next.
+ */
+function cpuTicks(): { steal: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+}
+
 const rows: (BenchResult & { area: string })[] = [];
 let failed = false;
 for (const file of files) {
@@ -21,7 +35,16 @@ for (const file of files) {
   process.stderr.write(`bench: ${area}...\n`);
   try {
     const mod = (await import(pathToFileURL(join(here, file)).href)) as { bench: Bench };
+    const before = cpuTicks();
     for (const r of await mod.bench()) rows.push({ area, ...r });
+    const after = cpuTicks();
+    const steal = (100 * (after.steal - before.steal)) / Math.max(1, after.total - before.total);
+    rows.push({
+      area,
+      name: 'host steal: CPU time the host gave other guests meanwhile',
+      value: steal,
+      unit: '%',
+    });
   } catch (error) {
     failed = true;
     process.stderr.write(
