@@ -5,12 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install` with the committed lock file installs exactly its versions (the lock file is left
-  # unchanged). Not `npm ci`: it refuses a lock file without entries for every optional platform
-  # package (Biome's darwin/win32/android binaries), and registries that do not carry those packages
-  # cannot produce such a lock file.
+  # Exactly the lock file's versions, and an error if package.json and the lock file disagree. The
+  # lock file records every platform's optional packages (Biome's darwin/win32/android binaries),
+  # which `npm ci` requires.
   echo "setup: installing npm packages from package-lock.json" >&2
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 if [ "${1:-}" = "--system" ]; then
