@@ -209,6 +209,10 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         );
         expect(audit, `${sample.protection} ${sample.path}`).toBeDefined();
       }
+      // Each audit names its own transaction: nginx's request id.
+      const ids = list.map((a) => a.details.id);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(ids).size).toBe(ids.length);
     });
   });
 

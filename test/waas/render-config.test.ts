@@ -151,6 +151,7 @@ describe('Function: renderWafNginx', () => {
     expect(conf).toContain('listen unix:/run/waas/waf.sock;');
     expect(conf).toContain('modsecurity on;');
     expect(conf).toContain('modsecurity_rules_file /run/waas/modsecurity.conf;');
+    expect(conf).toContain('modsecurity_transaction_id "$request_id";');
     expect(conf).toContain('server 127.0.0.1:80;');
     expect(conf).toContain('client_max_body_size 1000;');
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
