@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
-import { freePort, startTestApp } from '../test/waas/test-app.js';
+import { freePort, startTestAppProcess } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
 
 const HEADERS = { host: 'app.example.com', 'user-agent': 'bench/1.0', accept: '*/*' };
@@ -39,30 +39,56 @@ async function nginxCpu(pids: number[]): Promise<number> {
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+interface Latency {
+  /** Median over the rounds of each round's percentile, in ms. */
+  p50: number;
+  p99: number;
+  /** The 99th percentile of every sample of every round, in ms. */
+  p99All: number;
+  /** Each round's p99, in ms, for the added latency taken round by round. */
+  p99ByRound: number[];
+}
 
 /**
  * Sequential keep-alive requests to each port in turn (one request to each, repeated), so every
- * target sees the same machine load; returns p50/p99 per port in ms.
+ * target sees the same machine load, in `rounds` rounds of `perRound` requests each. Each figure is
+ * the median of the rounds' figures: a burst of host steal on this shared VM spoils one round, not
+ * the result (the all-samples p99 is returned beside it).
  */
-async function latencies(ports: number[], n: number): Promise<{ p50: number; p99: number }[]> {
+async function latencies(ports: number[], rounds: number, perRound: number): Promise<Latency[]> {
   const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
-  const samples: number[][] = ports.map(() => []);
+  const byRound: number[][][] = ports.map(() => []);
   for (let i = 0; i < 200; i++) {
     for (const [k, port] of ports.entries()) await once(agents[k]!, port, '/warm?x=1');
   }
-  for (let i = 0; i < n; i++) {
-    for (const [k, port] of ports.entries()) {
-      const t = process.hrtime.bigint();
-      await once(agents[k]!, port, `/item?id=${i}&q=shoes`);
-      samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
+  for (let r = 0; r < rounds; r++) {
+    const samples: number[][] = ports.map(() => []);
+    for (let i = 0; i < perRound; i++) {
+      for (const [k, port] of ports.entries()) {
+        const t = process.hrtime.bigint();
+        await once(agents[k]!, port, `/item?id=${r * perRound + i}&q=shoes`);
+        samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
     }
+    for (const [k, s] of samples.entries()) byRound[k]!.push(s.sort((x, y) => x - y));
   }
   for (const a of agents) a.destroy();
-  return samples.map((s) => {
-    s.sort((x, y) => x - y);
-    return { p50: pct(s, 50), p99: pct(s, 99) };
-  });
+  return byRound.map((rs) => ({
+    p50: median(rs.map((s) => pct(s, 50))),
+    p99: median(rs.map((s) => pct(s, 99))),
+    p99All: pct(
+      rs.flat().sort((x, y) => x - y),
+      99,
+    ),
+    p99ByRound: rs.map((s) => pct(s, 99)),
+  }));
 }
+
+/** Added p99 of `through` over `direct`: the median of the rounds' differences, in ms. */
+const addedP99 = (through: Latency, direct: Latency) =>
+  median(through.p99ByRound.map((p, r) => p - (direct.p99ByRound[r] ?? 0)));
 
 async function throughput(port: number): Promise<number> {
   const result = await autocannon({
@@ -74,9 +100,13 @@ async function throughput(port: number): Promise<number> {
   return result.requests.average;
 }
 
-/** WAAS proxy (prevent, all protections, paranoia 1) versus the app direct, side by side. */
+/**
+ * WAAS proxy (prevent, paranoia 1) versus the app direct, side by side: with all nine protections
+ * (the target), with the issue's five, with ModSecurity off (the two nginx hops alone) and on glibc's
+ * malloc. The app runs in a process of its own, as an app container does beside the sidecar.
+ */
 export async function bench(): Promise<BenchResult[]> {
-  const app = await startTestApp();
+  const app = await startTestAppProcess();
   /** A proxy on a free port in front of the app, started with `waas`. */
   const startProxy = async (waas: CompiledWaas, allocator?: null) => {
     const port = await freePort();
@@ -97,56 +127,73 @@ export async function bench(): Promise<BenchResult[]> {
     protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol', 'rfi', 'php', 'java', 'session'],
     paranoiaLevel: 1,
   };
-  // The same nginx layers with ModSecurity off: separates the proxy hop from the inspection.
-  const { proxy: plain, port: plainPort } = await startProxy({
-    effect: 'disable',
-    protections: [],
-    paranoiaLevel: 1,
-  });
-  const { proxy, port } = await startProxy(everything);
-  // The same WAAS on glibc's malloc: what the default jemalloc preload saves.
-  const { proxy: glibc, port: glibcPort } = await startProxy(everything, null);
+  const five: CompiledWaas = { ...everything, protections: ['sqli', 'xss', 'lfi', 'rce', 'protocol'] };
+  const started: WaasProxy[] = [];
   try {
-    const all = [proxy, plain, glibc];
-    const cpu0 = await Promise.all(all.map((p) => nginxCpu(p.pids)));
-    const n = 3000;
-    const [direct, proxied, bare, onGlibc] = await latencies([app.port, port, plainPort, glibcPort], n);
-    const cpu = (await Promise.all(all.map((p) => nginxCpu(p.pids)))).map((c, i) => c - cpu0[i]!);
-    const l = { d50: direct!.p50, d99: direct!.p99, p50: proxied!.p50, p99: proxied!.p99 };
+    const all = await startProxy(everything);
+    started.push(all.proxy);
+    const issue = await startProxy(five);
+    started.push(issue.proxy);
+    // The same nginx layers with ModSecurity off: separates the proxy hops from the inspection.
+    const plain = await startProxy({ effect: 'disable', protections: [], paranoiaLevel: 1 });
+    started.push(plain.proxy);
+    // The same WAAS on glibc's malloc: what the default jemalloc preload saves.
+    const glibc = await startProxy(everything, null);
+    started.push(glibc.proxy);
+    const proxies = [all, issue, plain, glibc];
+    const cpu0 = await Promise.all(proxies.map((p) => nginxCpu(p.proxy.pids)));
+    const rounds = 5;
+    const perRound = 600;
+    const [direct, waas, waasFive, bare] = await latencies(
+      [app.port, ...proxies.map((p) => p.port)],
+      rounds,
+      perRound,
+    );
+    const n = rounds * perRound;
+    const cpuMs = (await Promise.all(proxies.map((p) => nginxCpu(p.proxy.pids)))).map(
+      (c, i) => ((c - cpu0[i]!) / n) * 1000,
+    );
     const directRps = await throughput(app.port);
-    const proxiedRps = await throughput(port);
-    app.seen.length = 0;
+    const proxiedRps = await throughput(all.port);
+    const added = addedP99(waas!, direct!);
     return [
       { name: 'requests/s direct (10 connections)', value: directRps, unit: 'req/s' },
       { name: 'requests/s through WAAS', value: proxiedRps, unit: 'req/s' },
-      { name: 'latency p50 direct', value: l.d50, unit: 'ms' },
-      { name: 'latency p50 through WAAS', value: l.p50, unit: 'ms' },
-      { name: 'latency p99 direct', value: l.d99, unit: 'ms' },
-      { name: 'latency p99 through WAAS', value: l.p99, unit: 'ms' },
+      { name: 'latency p50 direct (app in its own process)', value: direct!.p50, unit: 'ms' },
+      { name: 'latency p50 through WAAS', value: waas!.p50, unit: 'ms' },
+      { name: 'latency p99 direct', value: direct!.p99, unit: 'ms' },
+      { name: 'latency p99 through WAAS', value: waas!.p99, unit: 'ms' },
       { name: 'latency p50 through nginx, ModSecurity off', value: bare!.p50, unit: 'ms' },
       { name: 'latency p99 through nginx, ModSecurity off', value: bare!.p99, unit: 'ms' },
-      { name: 'nginx CPU per request, WAAS (all protections)', value: (cpu[0]! / n) * 1000, unit: 'ms' },
-      { name: 'nginx CPU per request, ModSecurity off', value: (cpu[1]! / n) * 1000, unit: 'ms' },
-      { name: "latency p50 through WAAS on glibc's malloc", value: onGlibc!.p50, unit: 'ms' },
-      { name: "latency p99 through WAAS on glibc's malloc", value: onGlibc!.p99, unit: 'ms' },
+      { name: 'nginx CPU per request, WAAS (all protections)', value: cpuMs[0]!, unit: 'ms' },
+      { name: "nginx CPU per request, WAAS (the issue's five protections)", value: cpuMs[1]!, unit: 'ms' },
+      { name: 'nginx CPU per request, ModSecurity off', value: cpuMs[2]!, unit: 'ms' },
       {
         name: "nginx CPU per request, WAAS on glibc's malloc (no jemalloc preload)",
-        value: (cpu[2]! / n) * 1000,
+        value: cpuMs[3]!,
         unit: 'ms',
       },
-      { name: 'added latency p50', value: l.p50 - l.d50, unit: 'ms' },
+      { name: 'added latency p50', value: waas!.p50 - direct!.p50, unit: 'ms' },
       {
-        name: 'added latency p99',
-        value: l.p99 - l.d99,
+        name: 'added latency p99, all samples of the rounds',
+        value: waas!.p99All - direct!.p99All,
+        unit: 'ms',
+      },
+      {
+        name: "added latency p99, the issue's five protections (median of rounds)",
+        value: addedP99(waasFive!, direct!),
+        unit: 'ms',
+      },
+      {
+        name: `added latency p99, all protections (median of ${rounds} rounds)`,
+        value: added,
         unit: 'ms',
         target: '< 2 ms',
-        ok: l.p99 - l.d99 < 2,
+        ok: added < 2,
       },
     ];
   } finally {
-    await glibc.stop();
-    await proxy.stop();
-    await plain.stop();
+    for (const proxy of started.reverse()) await proxy.stop();
     await app.close();
   }
 }

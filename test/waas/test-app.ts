@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -81,6 +82,28 @@ export async function startTestApp(): Promise<{
     await new Promise((r) => server.close(r));
   };
   return { server, port: (server.address() as AddressInfo).port, seen, close };
+}
+
+/**
+ * The same app in a child process (test-app-process.ts), for measurements whose direct path must
+ * cross processes as it does between a client and an app container. Runs under the parent's loader
+ * (tsx), since `fork` passes the parent's exec arguments on.
+ */
+export async function startTestAppProcess(): Promise<{ port: number; close: () => Promise<void> }> {
+  const child = fork(new URL('./test-app-process.ts', import.meta.url), { stdio: 'inherit' });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port?: number }) =>
+      m.port ? resolve(m.port) : reject(new Error('no port')),
+    );
+    child.once('exit', (code) => reject(new Error(`the test app process exited with code ${code}`)));
+  });
+  const close = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.disconnect();
+    await exited;
+  };
+  return { port, close };
 }
 
 /**
