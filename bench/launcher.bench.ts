@@ -116,6 +116,24 @@ export async function bench(): Promise<BenchResult[]> {
       ],
       15,
     );
+    // The same loop with every process on one vCPU: what is left of the ratio when no stop has to
+    // wake the other vCPU (the pipe round trips below give what such a wake-up costs here).
+    const oneCpu = ['taskset', '-c', '0'];
+    const [, forkOneCpu] = await measure(
+      [
+        { argv: [...oneCpu, ...loop] },
+        { argv: [...oneCpu, ...withLauncher(loop)], env: { ECS_ADMISSION_LAUNCHER_MECHANISM: 'notify' } },
+      ],
+      15,
+    );
+    const trips = 20_000;
+    const [sameCpu, acrossCpus] = await measure(
+      [
+        { argv: [spin, 'pingpong', String(trips), '0', '0'] },
+        { argv: [spin, 'pingpong', String(trips), '0', '1'] },
+      ],
+      5,
+    );
     // Forks that never exec (pre-forking servers, subshells): nothing for the launcher to decide,
     // but under ptrace each fork, exit and SIGCHLD still stops for the tracer.
     const forks = [spin, 'fork', '500'];
@@ -203,6 +221,21 @@ export async function bench(): Promise<BenchResult[]> {
         name: 'fork+exec loop, null ptrace tracer (ptrace + filter, deciding nothing)/bare',
         value: forkFloor!.ratio,
         unit: 'x',
+      },
+      {
+        name: 'fork+exec loop, launcher/bare, every process on one vCPU (taskset -c 0)',
+        value: forkOneCpu!.ratio,
+        unit: 'x',
+      },
+      {
+        name: 'pipe round trip between two processes on one vCPU (fastest run)',
+        value: sameCpu!.best / trips / 1e3,
+        unit: 'µs',
+      },
+      {
+        name: 'pipe round trip between two processes on two vCPUs (fastest run)',
+        value: acrossCpus!.best / trips / 1e3,
+        unit: 'µs',
       },
       { name: 'fork loop without exec, launcher/bare', value: forkOnly!.ratio, unit: 'x' },
       {

@@ -236,8 +236,8 @@ int notify_run(char **argv, char *why, size_t whylen) {
     return NOTIFY_UNAVAILABLE;
   }
   /* Not SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+), which hands each notification over on the
-   * app's CPU: on a 2-vCPU VM it made fork+exec slower (1.77x against 1.52x, same rounds), busy or
-   * not. */
+   * app's CPU: on a 2-vCPU VM it once made fork+exec slower (1.77x against 1.52x, same rounds), and
+   * later measured within noise of without (0.95x to 1.05x of it, 4 runs of 15 rounds). */
   fcntl(listener, F_SETFD, FD_CLOEXEC);
 
   sigprocmask(SIG_BLOCK, &chld, NULL);

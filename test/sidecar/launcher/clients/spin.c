@@ -6,8 +6,12 @@
  * With SPIN_FILTER=allow it installs the cheapest filter there is, one instruction that allows
  * everything: what the kernel charges any task for having a seccomp filter at all.
  * spin forkexec N PROGRAM: N fork+execve+wait of PROGRAM. spin fork N: N fork+_exit+wait (a
- * pre-forking server, a shell's subshell: no exec). Prints the elapsed nanoseconds. */
+ * pre-forking server, a shell's subshell: no exec). spin pingpong N CPU_A CPU_B: N one-byte round
+ * trips over two pipes between a process on CPU_A and one on CPU_B: what a wake-up of a sleeping
+ * process costs on one CPU and across CPUs (each stopped syscall of the launcher is such a round
+ * trip). Prints the elapsed nanoseconds. */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +67,28 @@ int main(int argc, char **argv) {
       int st;
       waitpid(p, &st, 0);
     }
+  } else if (!strcmp(argv[1], "pingpong") && argc > 4) {
+    int there[2], back[2];
+    char c = 0;
+    if (pipe(there) || pipe(back)) return 1;
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(atoi(argv[4]), &cpus);
+    pid_t p = fork();
+    if (p == 0) {
+      if (sched_setaffinity(0, sizeof cpus, &cpus)) _exit(1);
+      for (long i = 0; i < n; i++)
+        if (read(there[0], &c, 1) != 1 || write(back[1], &c, 1) != 1) _exit(1);
+      _exit(0);
+    }
+    CPU_ZERO(&cpus);
+    CPU_SET(atoi(argv[3]), &cpus);
+    if (sched_setaffinity(0, sizeof cpus, &cpus)) return 1;
+    t0 = now();
+    for (long i = 0; i < n; i++)
+      if (write(there[1], &c, 1) != 1 || read(back[0], &c, 1) != 1) return 1;
+    int st;
+    waitpid(p, &st, 0);
   } else return 2;
   printf("%lld\n", now() - t0);
   return 0;
