@@ -11,6 +11,7 @@ function once(agent: Agent, port: number, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent, headers: HEADERS }, (res) => {
       res.resume();
+      res.on('error', reject);
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);

@@ -39,6 +39,9 @@ function post(port: number, body: string): Promise<number> {
       },
       (res) => {
         res.resume();
+        // A response cut short (the killed front's workers are ended mid-answer) ends in 'error',
+        // never in 'end'.
+        res.on('error', reject);
         res.on('end', () => resolve(res.statusCode ?? 0));
       },
     );
@@ -130,7 +133,8 @@ describe('Function: startAgent (WAAS)', () => {
       await waitFor(
         async () => {
           last = await post(exposed, '{"ok":true}').catch((error: unknown) => String(error));
-          return last === 200 && (await masters(layer, exposed)).length > 0;
+          // A new master: the killed one may still be in /proc for a moment after SIGKILL.
+          return last === 200 && (await masters(layer, exposed)).some((pid) => !before.includes(pid));
         },
         20_000,
         'restarted proxy',
