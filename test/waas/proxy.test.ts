@@ -406,6 +406,7 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
               (res) => {
                 ports.add(req.socket?.localPort ?? -1);
                 res.resume();
+                res.on('error', reject);
                 res.on('end', resolve);
               },
             );
