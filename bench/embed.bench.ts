@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveEmbedConfig } from '../src/embed/config.js';
 import { embedTaskDefinition } from '../src/embed/embed.js';
 import type { BenchResult } from './bench-result.js';
+import { median, percentile } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,9 +22,6 @@ function jsonInputs(folder: string, pick: (name: string) => string | undefined):
   }
   return out;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
 /** Per-call times (ms) of the transform over `inputs`, each `rounds` times after a warm-up. */
 function timeTransform(inputs: unknown[], rounds: number): number[] {
@@ -67,7 +65,7 @@ export async function bench(): Promise<BenchResult[]> {
         target: '< 1 ms',
         ok: mean < 1,
       },
-      { name: `transform p99, ${name}`, value: percentile(times, 0.99), unit: 'ms' },
+      { name: `transform p99, ${name}`, value: percentile(times, 99), unit: 'ms' },
     );
   }
 
@@ -82,24 +80,22 @@ export async function bench(): Promise<BenchResult[]> {
     walls.push(performance.now() - start);
     if (run.status !== 0) throw new Error(`ecs-admission embed exited ${run.status}: ${run.stderr}`);
   }
-  walls.sort((a, b) => a - b);
-  const median = percentile(walls, 0.5);
+  const wall = median(walls);
   const bare: number[] = [];
   for (let i = 0; i < 15; i++) {
     const start = performance.now();
     spawnSync(process.execPath, ['-e', '0']);
     bare.push(performance.now() - start);
   }
-  bare.sort((a, b) => a - b);
   results.push(
     {
       name: 'CLI embed wall time, median of 15',
-      value: median,
+      value: wall,
       unit: 'ms',
       target: '< 300 ms',
-      ok: median < 300,
+      ok: wall < 300,
     },
-    { name: 'bare node start wall time (reference)', value: percentile(bare, 0.5), unit: 'ms' },
+    { name: 'bare node start wall time (reference)', value: median(bare), unit: 'ms' },
     {
       name: 'CLI embed CPU time, median of 9',
       value: cpuTime([bin, 'embed', '--no-resolve-images', example]),
@@ -124,8 +120,5 @@ function cpuTime(args: string[]): number {
     }
     times.push((user + sys) * 1000);
   }
-  return percentile(
-    times.sort((a, b) => a - b),
-    0.5,
-  );
+  return median(times);
 }

@@ -3,14 +3,10 @@ import { RegistryImageResolver } from '../src/images/registry-resolver.js';
 import { pushImage, startRegistry } from '../test/images/support/local-registry.js';
 import { startTokenService, tokenAuth } from '../test/images/support/token-service.js';
 import type { BenchResult } from './bench-result.js';
+import { median } from './stats.js';
 
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
 const ROUNDS = 30;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

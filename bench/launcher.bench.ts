@@ -11,6 +11,7 @@ import {
   writePolicy,
 } from '../test/sidecar/launcher/harness.js';
 import type { BenchResult } from './bench-result.js';
+import { median } from './stats.js';
 
 /**
  * The launcher's overhead, launcher vs bare, measured side by side: alternating runs, each ratio the
@@ -59,7 +60,6 @@ export async function bench(): Promise<BenchResult[]> {
         }
         table.push(row);
       }
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
       return variants.map((_, v) => ({
         best: Math.min(...table.map((row) => row[v]!)),
         ratio: median(table.map((row) => row[v]! / row[0]!)),

@@ -8,15 +8,12 @@ import { replaceAllRules } from '../src/policy/rules-admin.js';
 import type { Rule } from '../src/policy/rules-schema.js';
 import { DynamoRulesStore } from '../src/policy/rules-store.js';
 import type { BenchResult } from './bench-result.js';
+import { percentile } from './stats.js';
 
 const RULES = 1000;
 const CONTAINERS = 200;
 const ITERATIONS = 20_000;
 const KEY = 'bench-signing-key-0123456789abcdefghijkl';
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 async function timeMs(fn: () => Promise<unknown>, iterations: number): Promise<number[]> {
   const samples: number[] = [];

@@ -5,15 +5,11 @@ import { deployedEnvironment } from '../test/stack/deployed-environment.js';
 import { importInFreshProcess, removeUnpacked, unpackZip } from '../test/stack/import-bundle.js';
 import { FUNCTION_NAMES, packageStack, removePackagedStack } from '../test/stack/package-stack.js';
 import type { BenchResult } from './bench-result.js';
+import { median } from './stats.js';
 
 const ZIP_TARGET_BYTES = 1024 * 1024;
 const IMPORT_TARGET_MS = 150;
 const IMPORT_RUNS = 7;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 const loadPerCore = () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism());
 

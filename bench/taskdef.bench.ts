@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { parseTaskDefinitionInput, parseTaskDefinitionJson } from '../src/taskdef/parse-input.js';
 import { validateAgainstModel } from '../src/taskdef/validate-model.js';
 import type { BenchResult } from './bench-result.js';
+import { median } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -58,8 +59,6 @@ async function loadFigures(): Promise<{ cpu: number; wall: number; bare: number 
       outfile: out,
       logLevel: 'silent',
     });
-    const median = (values: number[]): number =>
-      values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     const run = (args: string[]): { wall: number; stdout: string } => {
       const start = process.hrtime.bigint();
       const child = spawnSync(process.execPath, args, { encoding: 'utf8' });

@@ -4,6 +4,7 @@ import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
 import { freePort, startTestAppProcess } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
+import { median, percentile } from './stats.js';
 
 const HEADERS = { host: 'app.example.com', 'user-agent': 'bench/1.0', accept: '*/*' };
 
@@ -37,10 +38,6 @@ async function nginxCpu(pids: number[]): Promise<number> {
   }
   return ticks / 100;
 }
-
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 interface Latency {
   /** Median over the rounds of each round's percentile, in ms. */
@@ -77,13 +74,13 @@ async function latencies(ports: number[], rounds: number, perRound: number): Pro
   }
   for (const a of agents) a.destroy();
   return byRound.map((rs) => ({
-    p50: median(rs.map((s) => pct(s, 50))),
-    p99: median(rs.map((s) => pct(s, 99))),
-    p99All: pct(
+    p50: median(rs.map((s) => percentile(s, 50))),
+    p99: median(rs.map((s) => percentile(s, 99))),
+    p99All: percentile(
       rs.flat().sort((x, y) => x - y),
       99,
     ),
-    p99ByRound: rs.map((s) => pct(s, 99)),
+    p99ByRound: rs.map((s) => percentile(s, 99)),
   }));
 }
 
