@@ -1,8 +1,5 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableAndWait } from './create-table.js';
 
 /**
  * Key schemas of the admission tables; serverless.yml (infra) declares the same, and tests and
@@ -37,6 +34,6 @@ export async function createAdmissionTables(
   client: DynamoDBClient,
   names: { stateTable: string; indexTable: string },
 ): Promise<void> {
-  await client.send(new CreateTableCommand(stateTableDefinition(names.stateTable)));
-  await client.send(new CreateTableCommand(indexTableDefinition(names.indexTable)));
+  await createTableAndWait(client, stateTableDefinition(names.stateTable));
+  await createTableAndWait(client, indexTableDefinition(names.indexTable));
 }

@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JavaScript templates
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdmissionEnvSchema, loadAdmissionSettings } from '../../src/admission/settings.js';
 import { indexTableDefinition, stateTableDefinition } from '../../src/aws/admission-tables.js';
+import { createTableAndWait } from '../../src/aws/create-table.js';
 import { mintDefenderToken } from '../../src/policy/defender-token.js';
 import { loadPolicySettings, PolicyEnvSchema } from '../../src/policy/settings.js';
 import { type DynamoServer, startDynamoServer } from '../support/dynamo-server.js';
@@ -198,15 +199,13 @@ describe('Function: packaged policy bundle', () => {
   it('serves rules, policies and audits from the zip, with the deployed environment and table', async () => {
     // Prepare: the rules table exactly as the template declares it, on a DynamoDB-compatible server.
     const rulesTable = resource(template, 'RulesTable').Properties;
-    await dynamo.client.send(
-      new CreateTableCommand({
-        TableName: 'ecs-admission-ci-rules',
-        KeySchema: rulesTable.KeySchema as CreateTableCommandInput['KeySchema'],
-        AttributeDefinitions:
-          rulesTable.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTableAndWait(dynamo.client, {
+      TableName: 'ecs-admission-ci-rules',
+      KeySchema: rulesTable.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions:
+        rulesTable.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
     const env = {
       ...deployedEnvironment(template, 'PolicyLambdaFunction'),
       ECS_ADMISSION_RULES_TABLE: 'ecs-admission-ci-rules',

@@ -1,4 +1,5 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableAndWait } from '../../src/aws/create-table.js';
 import { startLocalDynamo } from '../../src/local/local-dynamo.js';
 
 /** A DynamoDB-compatible server (dynalite, in memory) on 127.0.0.1 and a client pointed at it. */
@@ -21,14 +22,12 @@ export async function startDynamoServer(): Promise<DynamoServer> {
     async createTable(prefix = 'policy') {
       tables += 1;
       const name = `${prefix}-${process.pid}-${tables}`;
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createTableAndWait(client, {
+        TableName: name,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
       return name;
     },
     stop: close,
