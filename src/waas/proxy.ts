@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
 import type { WaasAuditContext } from './audit-convert.js';
 import { filterCrsRules } from './crs-filter.js';
-import { WaasProcessError } from './errors.js';
+import { WaasConfigError, WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
 import {
@@ -70,6 +70,23 @@ export const MAX_WAF_WORKERS = 4;
 /** Debian's jemalloc (package libjemalloc2). */
 export const DEBIAN_JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 const JEMALLOC_CANDIDATES = [DEBIAN_JEMALLOC, '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'];
+
+/** A unix socket's path has 108 bytes, its final NUL included (sun_path). */
+const SUN_PATH_BYTES = 107;
+
+/**
+ * Refuses a work directory too deep for the WAF instances' sockets (`waf-N/waf.sock`, N growing
+ * with each reload, room left for a million), before nginx refuses one mid-reload.
+ */
+function checkSocketRoom(workDir: string, temporary: boolean): void {
+  const longest = join(workDir, 'waf-1000000', 'waf.sock');
+  if (Buffer.byteLength(longest) <= SUN_PATH_BYTES) return;
+  const fix = temporary ? 'set TMPDIR to a shorter directory' : 'give workDir a shorter directory';
+  throw new WaasConfigError(
+    `the WAAS work directory ${workDir} is too long for nginx's unix sockets (${Buffer.byteLength(longest)} of ${SUN_PATH_BYTES} bytes): ${fix}`,
+    'workDir',
+  );
+}
 
 /** One nginx with ModSecurity for one policy, on its own socket and in its own directory. */
 interface WafInstance {
@@ -140,6 +157,11 @@ export class WaasProxy {
 
   /** Starts the WAF layer for `waas`, then the front, and resolves once the port accepts connections. */
   async start(waas: CompiledWaas): Promise<void> {
+    // mkdtemp's six random characters stand in for the directory not made yet.
+    checkSocketRoom(
+      this.options.workDir ?? join(tmpdir(), 'ecs-admission-waas-XXXXXX'),
+      !this.options.workDir,
+    );
     if (this.options.workDir) {
       this.workDir = this.options.workDir;
       await mkdir(this.workDir, { recursive: true });

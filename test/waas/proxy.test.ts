@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
@@ -528,6 +529,33 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
       /\/nonexistent\/crs\/REQUEST-901-INITIALIZATION\.conf cannot be read \(is Debian's modsecurity-crs installed\?\)/,
     );
     expect((await readdir(workDir)).filter((d) => d.startsWith('waf-'))).toEqual([]);
+  });
+
+  it('refuses a work directory too long for its unix sockets, naming the field and the fix, and makes nothing', async () => {
+    // Prepare: 90 bytes of directory leave no room for waf-N/waf.sock in sun_path's 107.
+    const workDir = join(dir, 'd'.repeat(90 - dir.length - 1));
+    const proxy = new WaasProxy({
+      listenPort: await freePort(),
+      upstreamPort: app.port,
+      auditFile: join(dir, 'long.ndjson'),
+      family: 'web',
+      container: 'app',
+      rule: null,
+      workDir,
+    });
+
+    // Act
+    const started = proxy.start({ effect: 'prevent', protections: ['sqli'], paranoiaLevel: 1 });
+
+    // Assess
+    await expect(started).rejects.toMatchObject({
+      name: 'WaasConfigError',
+      field: 'workDir',
+      message: expect.stringMatching(
+        /too long for nginx's unix sockets .*: give workDir a shorter directory$/,
+      ),
+    });
+    expect(existsSync(workDir)).toBe(false);
   });
 
   it("runs the WAF layer's nginx on jemalloc (Debian's libjemalloc2) and the front on glibc's malloc", async () => {
