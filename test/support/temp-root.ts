@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,6 +24,35 @@ export default function setup(): () => void {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
     delete process.env[MARK];
+    killProcessesUnder(root);
     rmSync(root, { recursive: true, force: true });
   };
+}
+
+/**
+ * Ends what a failed test left running from the run's directory (an nginx started with `-p` under
+ * it, whose test threw before stopping it) and its children (nginx's workers outlive a killed
+ * master), so that nothing outlives the run or holds a port.
+ */
+function killProcessesUnder(root: string): void {
+  const processes = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return [{ pid: Number(pid), ppid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8') }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+  const doomed = new Set(processes.filter((p) => p.cmdline.includes(`${root}/`)).map((p) => p.pid));
+  for (const p of processes) if (doomed.has(p.ppid)) doomed.add(p.pid);
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
