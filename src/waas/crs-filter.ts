@@ -9,10 +9,18 @@ export interface CrsFilterOptions {
    * default when unset would only check and do nothing, and are left out.
    */
   presetTx?: ReadonlySet<string>;
+  /**
+   * CRS's defaults (lower-case TX name to value), from the installed initialization file by
+   * {@link crsDefaults}: the values the rewrites below build in.
+   */
+  defaults?: ReadonlyMap<string, string>;
 }
 
 /** Id of the action that sets CRS's defaults in one go (from our own rule id range). */
 export const CRS_DEFAULTS_ACTION_ID = 10197;
+
+/** Id of the rule that skips a file of multipart-only rules for other bodies (our range). */
+export const MULTIPART_GATE_ID = 10196;
 
 /** One directive with its continuation lines, or a comment or blank line. */
 interface Statement {
@@ -130,6 +138,69 @@ function defaultOf(
   return { name, setvar };
 }
 
+/** CRS's defaults in an initialization file's text: lower-case TX name to value. Pure. */
+export function crsDefaults(text: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const statement of statementsOf(text)) {
+    const defaulted = defaultOf(statement.args, actionsOf(statement.args));
+    const value = defaulted && /^setvar:'?tx\.\w+=(.*?)'?$/i.exec(defaulted.setvar)?.[1];
+    if (defaulted && value !== undefined) found.set(defaulted.name, value);
+  }
+  return found;
+}
+
+/**
+ * CRS 3.3's rule 920450 (restricted headers) as one rule. CRS writes it as a chain: the first rule
+ * matches every header name (`@rx ^.*$`) and stores it as `tx.header_name_<name>=/<name>/`, the
+ * chained rule looks each stored value up in `tx.restricted_headers` (`/a/ /b/ ...`) with
+ * `@within`. libmodsecurity 3.0.9 compiles and JIT-compiles the chained rule's key regex
+ * (`TX:/^header_name_/`) on every request, and the first rule's match on every header builds a
+ * message and a variable. One `@rx ^(?:a|b|...)$` on the lower-cased names, built from the same
+ * list, matches the same headers: `/name/` is within the list exactly when name is one of its
+ * entries, since a header name holds no `/` or space (RFC 9110 tokens). The message names the
+ * header without the slashes. Undefined when the group is not that chain or the list is unknown.
+ */
+function restrictedHeadersRule(group: readonly Statement[], list: string | undefined): string | undefined {
+  const [first, chained] = group;
+  if (group.length !== 2 || !first || !chained || list === undefined) return undefined;
+  if (first.args[1] !== 'REQUEST_HEADERS_NAMES' || first.args[2] !== '@rx ^.*$') return undefined;
+  if (chained.args[1] !== 'TX:/^header_name_/' || chained.args[2] !== '@within %{tx.restricted_headers}') {
+    return undefined;
+  }
+  const names = list.split(' ').map((entry) => /^\/([!#$%&*+.^_`|~0-9A-Za-z-]+)\/$/.exec(entry)?.[1]);
+  if (names.length === 0 || names.some((n) => n === undefined)) return undefined;
+  const actions = actionsOf(first.args).filter((a) => a !== 'chain' && !/^setvar:'?tx\.header_name_/.test(a));
+  const scored = actionsOf(chained.args);
+  if (!actions.includes('capture') || scored.some((a) => !a.startsWith('setvar:'))) return undefined;
+  const escaped = (names as string[]).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return `SecRule REQUEST_HEADERS_NAMES "@rx ^(?:${escaped.join('|')})$" "${[...actions, ...scored].join(',')}"`;
+}
+
+/** A variable only the multipart body processor fills, or a TX variable CRS fills from them. */
+const MULTIPART_ONLY_VARIABLE = /^&?MULTIPART_PART_HEADERS(?::[^|]*)?$|^TX:\/MULTIPART_[^|]*\/$/;
+
+/**
+ * A rule file whose every rule (the first of each chain) inspects only variables the multipart
+ * body processor fills (CRS 3.3's REQUEST-922: part headers and what it collects from them) finds
+ * nothing in any other request, yet libmodsecurity 3.0.9 evaluates each rule on every request, and
+ * rule 922110 compiles its key regex (`TX:/MULTIPART_HEADERS_CONTENT_TYPES_*\/`) each time. Such a
+ * file is wrapped in one phase-2 skip for request bodies that are not multipart. Undefined when
+ * some rule inspects anything else.
+ */
+function multipartGated(firstRules: readonly Statement[], text: string): string | undefined {
+  if (firstRules.length === 0) return undefined;
+  for (const rule of firstRules) {
+    if (rule.args[0] !== 'SecRule' || phaseOf(actionsOf(rule.args)) !== '2') return undefined;
+    if (!(rule.args[1] ?? '').split('|').every((v) => MULTIPART_ONLY_VARIABLE.test(v))) return undefined;
+  }
+  return [
+    `SecRule REQBODY_PROCESSOR "!@streq MULTIPART" "id:${MULTIPART_GATE_ID},phase:2,pass,t:none,nolog,skipAfter:END-ECS-ADMISSION-MULTIPART-ONLY"`,
+    text.replace(/\n$/, ''),
+    'SecMarker "END-ECS-ADMISSION-MULTIPART-ONLY"',
+    '',
+  ].join('\n');
+}
+
 /**
  * A CRS 3.3 rule file without the rules the paranoia level never runs. CRS skips a file's sections
  * above the executing paranoia level at run time: per section, a phase-1 and a phase-2 rule
@@ -138,7 +209,9 @@ function defaultOf(
  * of its CPU at paranoia level 1), so the filter applies the skips once, here: a skip rule for a
  * level at or below the policy's can never fire and is dropped; one above it always fires, so it is
  * dropped together with the rules of its phase up to its marker, exactly what it would skip. Chained
- * rules go with the rule that starts the chain. CRS's defaults become one action (`defaultOf`). Pure.
+ * rules go with the rule that starts the chain. CRS's defaults become one action (`defaultOf`); rule
+ * 920450 becomes one rule (`restrictedHeadersRule`); a file of multipart-only rules is skipped for
+ * other bodies (`multipartGated`). Pure.
  */
 export function filterCrsRules(text: string, options: CrsFilterOptions): string {
   const statements = statementsOf(text);
@@ -147,6 +220,8 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
   const skipping = new Map<string, string>();
   /** The setvar actions of CRS's default rules, gathered into one action. */
   const defaults: string[] = [];
+  /** The first rule of each rule or chain kept. */
+  const firstRules: Statement[] = [];
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i] as Statement;
     const [directive] = statement.args;
@@ -186,6 +261,12 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
       defaults.push(defaulted.setvar);
       continue;
     }
+    firstRules.push(statement);
+    const rewritten = restrictedHeadersRule(group, options.defaults?.get('restricted_headers'));
+    if (rewritten) {
+      kept.push(rewritten);
+      continue;
+    }
     for (const member of group) kept.push(absoluteDataFiles(member.text, options.dataDir));
   }
   const filtered = kept
@@ -194,5 +275,5 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
       DEFAULTS_PLACEHOLDER,
       `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,${defaults.join(',')}"`,
     );
-  return `${filtered}\n`;
+  return multipartGated(firstRules, `${filtered}\n`) ?? `${filtered}\n`;
 }

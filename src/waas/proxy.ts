@@ -16,11 +16,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
 import type { WaasAuditContext } from './audit-convert.js';
-import { filterCrsRules } from './crs-filter.js';
+import { crsDefaults, filterCrsRules } from './crs-filter.js';
 import { WaasConfigError, WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
 import {
+  CRS_INITIALIZATION_FILE,
   CRS_TX_SET_BY_RENDERER,
   crsRuleFiles,
   DEBIAN_PATHS,
@@ -271,18 +272,26 @@ export class WaasProxy {
   /** The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`. */
   private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
     const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
-    for (const file of crsRuleFiles(waas)) {
-      const text = await readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
-        throw new WaasProcessError(
-          `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
-          '',
-          { cause: error },
-        );
-      });
-      const filtered = filterCrsRules(text, {
+    const files = crsRuleFiles(waas);
+    const texts = await Promise.all(
+      files.map((file) =>
+        readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
+          throw new WaasProcessError(
+            `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
+            '',
+            { cause: error },
+          );
+        }),
+      ),
+    );
+    // The values the filter's rewrites build in are those the installed CRS initializes.
+    const defaults = crsDefaults(texts[files.indexOf(CRS_INITIALIZATION_FILE)] ?? '');
+    for (const [i, file] of files.entries()) {
+      const filtered = filterCrsRules(texts[i] ?? '', {
         paranoiaLevel: waas.paranoiaLevel,
         dataDir: systemCrs,
         presetTx: CRS_TX_SET_BY_RENDERER,
+        defaults,
       });
       await writeFile(join(crsDir, file), filtered);
     }

@@ -47,7 +47,9 @@ export const CRS_FILES: Record<WaasProtection, readonly string[]> = {
   java: ['REQUEST-944-APPLICATION-ATTACK-JAVA.conf'],
 };
 
-const ALWAYS_BEFORE = ['REQUEST-901-INITIALIZATION.conf', 'REQUEST-905-COMMON-EXCEPTIONS.conf'];
+/** CRS's initialization file: its defaults are the values the CRS filter builds in. */
+export const CRS_INITIALIZATION_FILE = 'REQUEST-901-INITIALIZATION.conf';
+const ALWAYS_BEFORE = [CRS_INITIALIZATION_FILE, 'REQUEST-905-COMMON-EXCEPTIONS.conf'];
 const ALWAYS_AFTER = ['REQUEST-949-BLOCKING-EVALUATION.conf'];
 
 /** What the WAF layer's files depend on besides the policy. */

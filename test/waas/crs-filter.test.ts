@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CRS_DEFAULTS_ACTION_ID, filterCrsRules } from '../../src/waas/crs-filter.js';
-import { CRS_FILES, CRS_TX_SET_BY_RENDERER, DEBIAN_PATHS } from '../../src/waas/render-config.js';
+import {
+  CRS_DEFAULTS_ACTION_ID,
+  crsDefaults,
+  filterCrsRules,
+  MULTIPART_GATE_ID,
+} from '../../src/waas/crs-filter.js';
+import {
+  CRS_FILES,
+  CRS_INITIALIZATION_FILE,
+  CRS_TX_SET_BY_RENDERER,
+  DEBIAN_PATHS,
+} from '../../src/waas/render-config.js';
 
 const SAMPLE = `# header comment
 SecRule TX:EXECUTING_PARANOIA_LEVEL "@lt 1" "id:999011,phase:1,pass,nolog,skipAfter:END-SAMPLE"
@@ -98,7 +108,8 @@ SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
 
         // Assess
         const expected = rules.filter((r) => !r.skip && r.level <= level).map((r) => r.id);
-        expect(ids(filtered), `${file} at level ${level}`).toEqual(expected);
+        const kept = ids(filtered).filter((id) => id !== String(MULTIPART_GATE_ID));
+        expect(kept, `${file} at level ${level}`).toEqual(expected);
         expect(filtered).not.toContain('EXECUTING_PARANOIA_LEVEL "@lt');
       }
     }
@@ -130,5 +141,75 @@ SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
     }
     expect(filtered).toContain('id:901001,');
     expect(filtered).toContain('id:901321,');
+  });
+
+  const installed = (file: string) => readFileSync(`${DEBIAN_PATHS.crsRulesDir}/${file}`, 'utf8');
+  const installedDefaults = () => crsDefaults(installed(CRS_INITIALIZATION_FILE));
+
+  it("reads the installed CRS's defaults, restricted headers among them", () => {
+    const defaults = installedDefaults();
+    expect(defaults.get('restricted_headers')).toMatch(/^(\/[a-z-]+\/ ?)+$/);
+    expect(defaults.get('inbound_anomaly_score_threshold')).toBe('5');
+  });
+
+  it('makes rule 920450 one rule matching exactly the headers the chained CRS rule restricts', () => {
+    // Prepare
+    const text = installed('REQUEST-920-PROTOCOL-ENFORCEMENT.conf');
+    const defaults = installedDefaults();
+    const list = defaults.get('restricted_headers') ?? '';
+
+    // Act
+    const filtered = filterCrsRules(text, { paranoiaLevel: 1, dataDir: DEBIAN_PATHS.crsRulesDir, defaults });
+    const unchanged = filterCrsRules(text, { paranoiaLevel: 1, dataDir: DEBIAN_PATHS.crsRulesDir });
+
+    // Assess
+    expect(unchanged).toContain('SecRule TX:/^header_name_/');
+    expect(filtered.split('\n').filter((l) => !l.startsWith('#') && l.includes('header_name_'))).toEqual([]);
+    const rule = filtered.split('\n').find((l) => l.includes('id:920450,')) ?? '';
+    expect(rule).toMatch(
+      /^SecRule REQUEST_HEADERS_NAMES "@rx \^\(\?:[a-z|-]+\)\$" "id:920450,phase:2,block,capture,t:none,t:lowercase,/,
+    );
+    expect(rule).toContain("msg:'HTTP header is restricted by policy (%{MATCHED_VAR})'");
+    expect(rule).toMatch(/,setvar:'tx\.anomaly_score_pl1=\+%\{tx\.critical_anomaly_score\}'"$/);
+    expect(ids(filtered)).toEqual(ids(unchanged));
+    // What CRS's chain decides for a lower-cased name: "/name/" is within the list.
+    const regex = new RegExp(/"@rx ([^"]+)"/.exec(rule)?.[1] ?? '$^');
+    const names = [
+      ...list.split(' ').map((e) => e.slice(1, -1)),
+      'i',
+      'if-none-match',
+      'range',
+      'content',
+      'content-range-x',
+      'x-proxy',
+      'proxy-connection',
+      'host',
+      'lock',
+    ];
+    for (const name of names) expect(regex.test(name), name).toBe(list.includes(`/${name}/`));
+  });
+
+  it('skips the multipart-only file for other bodies, and no file that inspects anything else', () => {
+    // Prepare
+    const options = { paranoiaLevel: 4, dataDir: DEBIAN_PATHS.crsRulesDir, defaults: installedDefaults() };
+    const multipart = installed('REQUEST-922-MULTIPART-ATTACK.conf');
+    const others = [...new Set(Object.values(CRS_FILES).flat())].filter(
+      (f) => f !== 'REQUEST-922-MULTIPART-ATTACK.conf',
+    );
+    const mixed = `${multipart}SecRule ARGS "@rx x" "id:999900,phase:2,block"\n`;
+
+    // Act
+    const gated = filterCrsRules(multipart, options);
+
+    // Assess
+    const lines = gated.trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      `SecRule REQBODY_PROCESSOR "!@streq MULTIPART" "id:${MULTIPART_GATE_ID},phase:2,pass,t:none,nolog,skipAfter:END-ECS-ADMISSION-MULTIPART-ONLY"`,
+    );
+    expect(lines.at(-1)).toBe('SecMarker "END-ECS-ADMISSION-MULTIPART-ONLY"');
+    expect(ids(gated).slice(1)).toEqual(ids(multipart));
+    expect(filterCrsRules(mixed, options)).not.toContain(`id:${MULTIPART_GATE_ID},`);
+    for (const file of others)
+      expect(filterCrsRules(installed(file), options), file).not.toContain('REQBODY_PROCESSOR "!@streq');
   });
 });

@@ -157,6 +157,13 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
         },
       },
       {
+        // httpoxy: a Proxy header that a CGI app would take for its HTTP_PROXY (CRS's restricted headers).
+        protection: 'protocol (restricted header)',
+        path: '/restricted',
+        rule: /^920450$/,
+        init: { headers: { proxy: 'http://198.51.100.7:8080' } },
+      },
+      {
         // A part's charset the other rules would not decode (UTF-7 smuggles "<script>" past them).
         protection: 'protocol (multipart part charset)',
         path: '/upload',
@@ -245,6 +252,11 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
       { path: '/search?q=what%27s+new+in+node+20%3F' },
       { path: '/search?q=O%27Brien+%26+sons' },
       { path: '/articles/2024/05/hello-world.html' },
+      // Names that hold a restricted one ("if", "content-range") without being it.
+      {
+        path: '/articles/2024/05/hello-world.html',
+        init: { headers: { 'if-none-match': '"v1"', range: 'bytes=0-99', 'content-language': 'en' } },
+      },
       { path: '/api/v1/users/123', init: { method: 'DELETE' } },
       { path: '/api/v1/users/123', init: { method: 'HEAD' } },
       { path: '/api/v1/users', init: { method: 'OPTIONS' } },
