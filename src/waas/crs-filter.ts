@@ -262,7 +262,11 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
       continue;
     }
     firstRules.push(statement);
-    const rewritten = restrictedHeadersRule(group, options.defaults?.get('restricted_headers'));
+    // The list in force is CRS's default unless the renderer sets its own.
+    const restricted = options.presetTx?.has('restricted_headers')
+      ? undefined
+      : options.defaults?.get('restricted_headers');
+    const rewritten = restrictedHeadersRule(group, restricted);
     if (rewritten) {
       kept.push(rewritten);
       continue;

@@ -161,9 +161,16 @@ SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
     // Act
     const filtered = filterCrsRules(text, { paranoiaLevel: 1, dataDir: DEBIAN_PATHS.crsRulesDir, defaults });
     const unchanged = filterCrsRules(text, { paranoiaLevel: 1, dataDir: DEBIAN_PATHS.crsRulesDir });
+    const preset = filterCrsRules(text, {
+      paranoiaLevel: 1,
+      dataDir: DEBIAN_PATHS.crsRulesDir,
+      defaults,
+      presetTx: new Set(['restricted_headers']),
+    });
 
     // Assess
     expect(unchanged).toContain('SecRule TX:/^header_name_/');
+    expect(preset).toContain('SecRule TX:/^header_name_/');
     expect(filtered.split('\n').filter((l) => !l.startsWith('#') && l.includes('header_name_'))).toEqual([]);
     const rule = filtered.split('\n').find((l) => l.includes('id:920450,')) ?? '';
     expect(rule).toMatch(
