@@ -273,17 +273,19 @@ export class WaasProxy {
   private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
     const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
     const files = crsRuleFiles(waas);
-    const texts = await Promise.all(
-      files.map((file) =>
-        readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
+    // One after the other: the error names the first file in load order that cannot be read.
+    const texts: string[] = [];
+    for (const file of files) {
+      texts.push(
+        await readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
           throw new WaasProcessError(
             `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
             '',
             { cause: error },
           );
         }),
-      ),
-    );
+      );
+    }
     // The values the filter's rewrites build in are those the installed CRS initializes.
     const defaults = crsDefaults(texts[files.indexOf(CRS_INITIALIZATION_FILE)] ?? '');
     for (const [i, file] of files.entries()) {
