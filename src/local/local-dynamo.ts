@@ -18,12 +18,13 @@ export interface LocalDynamo {
 
 /**
  * Starts dynalite on port 0. It is loaded at run time, not bundled: its LevelDB binding must stay
- * a real module beside node_modules (the CLI bundle cannot carry it).
+ * a real module beside node_modules (the CLI bundle cannot carry it). `createTableMs` is how long a
+ * new table stays CREATING (DynamoDB takes seconds; 0 here unless a test needs the wait).
  */
-export async function startLocalDynamo(): Promise<LocalDynamo> {
+export async function startLocalDynamo(options: { createTableMs?: number } = {}): Promise<LocalDynamo> {
   const load = createRequire(import.meta.url);
   const dynalite = load('dynalite') as Dynalite;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({ createTableMs: options.createTableMs ?? 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({

@@ -1,34 +1,25 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableAndWait } from '../../src/aws/create-table.js';
+import { type LocalDynamo, startLocalDynamo } from '../../src/local/local-dynamo.js';
 
 // dynalite keeps a new table CREATING for createTableMs, as DynamoDB does for a few seconds.
 const CREATING_MS = 300;
-let server: Server;
+let dynamo: LocalDynamo;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs: number }) => Server;
-  server = dynalite({ createTableMs: CREATING_MS });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startLocalDynamo({ createTableMs: CREATING_MS });
+  client = dynamo.client;
 });
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dynamo.close();
 });
 
 const table = (name: string): CreateTableCommandInput => ({
