@@ -222,6 +222,10 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
   const defaults: string[] = [];
   /** The first rule of each rule or chain kept. */
   const firstRules: Statement[] = [];
+  /** The restricted-headers list in force: CRS's default unless the renderer sets its own. */
+  const restricted = options.presetTx?.has('restricted_headers')
+    ? undefined
+    : options.defaults?.get('restricted_headers');
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i] as Statement;
     const [directive] = statement.args;
@@ -262,10 +266,6 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
       continue;
     }
     firstRules.push(statement);
-    // The list in force is CRS's default unless the renderer sets its own.
-    const restricted = options.presetTx?.has('restricted_headers')
-      ? undefined
-      : options.defaults?.get('restricted_headers');
     const rewritten = restrictedHeadersRule(group, restricted);
     if (rewritten) {
       kept.push(rewritten);
