@@ -14,6 +14,11 @@ export interface CrsFilterOptions {
    * {@link crsDefaults}: the values the rewrites below build in.
    */
   defaults?: ReadonlyMap<string, string>;
+  /**
+   * TX variables crs-setup.conf sets (lower case, {@link txSetBy}), perhaps only for some requests:
+   * their defaults stay CRS's own run-time rules, and no rewrite builds in CRS's default for them.
+   */
+  setupTx?: ReadonlySet<string>;
 }
 
 /** Id of the action that sets CRS's defaults in one go (from our own rule id range). */
@@ -121,8 +126,9 @@ const DEFAULTS_PLACEHOLDER = '\u0000crs-defaults\u0000';
  * gives a setting its value when crs-setup.conf gave it none. Each matches on every request, and
  * a match builds a message in libmodsecurity 3.0.9 (about 3 % of its CPU for CRS's 20): the filter
  * gathers their setvars, values as the installed CRS has them, into one action at the place of the
- * first. Equivalent because nothing before them sets these variables except what the renderer
- * sets (`presetTx`), whose defaults are left out.
+ * first. Equivalent because nothing before them sets these variables but the renderer
+ * (`presetTx`, whose defaults are left out) and crs-setup.conf (`setupTx`, whose defaults stay
+ * rules).
  */
 function defaultOf(
   args: readonly string[],
@@ -147,6 +153,21 @@ export function crsDefaults(text: string): Map<string, string> {
     if (defaulted && value !== undefined) found.set(defaulted.name, value);
   }
   return found;
+}
+
+/**
+ * The TX variables a configuration file's rules and actions set (lower case), whatever their
+ * conditions; commented-out lines set nothing. Pure.
+ */
+export function txSetBy(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const statement of statementsOf(text)) {
+    for (const a of actionsOf(statement.args)) {
+      const name = /^setvar:'?tx\.(\w+)=/i.exec(a)?.[1];
+      if (name) names.add(name.toLowerCase());
+    }
+  }
+  return names;
 }
 
 /**
@@ -222,10 +243,11 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
   const defaults: string[] = [];
   /** The first rule of each rule or chain kept. */
   const firstRules: Statement[] = [];
-  /** The restricted-headers list in force: CRS's default unless the renderer sets its own. */
-  const restricted = options.presetTx?.has('restricted_headers')
-    ? undefined
-    : options.defaults?.get('restricted_headers');
+  /** The restricted-headers list in force: CRS's default unless the renderer or crs-setup.conf sets one. */
+  const restricted =
+    options.presetTx?.has('restricted_headers') || options.setupTx?.has('restricted_headers')
+      ? undefined
+      : options.defaults?.get('restricted_headers');
   for (let i = 0; i < statements.length; i++) {
     const statement = statements[i] as Statement;
     const [directive] = statement.args;
@@ -259,7 +281,7 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
     }
     if (skipping.has(phase)) continue;
     const defaulted = defaultOf(statement.args, actions);
-    if (defaulted && group.length === 1) {
+    if (defaulted && group.length === 1 && !options.setupTx?.has(defaulted.name)) {
       if (options.presetTx?.has(defaulted.name)) continue;
       if (defaults.length === 0) kept.push(DEFAULTS_PLACEHOLDER);
       defaults.push(defaulted.setvar);

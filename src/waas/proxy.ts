@@ -16,7 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
 import type { WaasAuditContext } from './audit-convert.js';
-import { crsDefaults, filterCrsRules } from './crs-filter.js';
+import { crsDefaults, filterCrsRules, txSetBy } from './crs-filter.js';
 import { WaasConfigError, WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
 import { NginxProcess } from './nginx-process.js';
@@ -271,29 +271,34 @@ export class WaasProxy {
 
   /** The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`. */
   private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
-    const systemCrs = (this.options.paths ?? DEBIAN_PATHS).crsRulesDir;
+    const paths = this.options.paths ?? DEBIAN_PATHS;
+    const systemCrs = paths.crsRulesDir;
     const files = crsRuleFiles(waas);
     // One after the other: the error names the first file in load order that cannot be read.
     const texts: string[] = [];
-    for (const file of files) {
+    for (const file of [paths.crsSetup, ...files.map((f) => join(systemCrs, f))]) {
       texts.push(
-        await readFile(join(systemCrs, file), 'utf8').catch((error: unknown) => {
+        await readFile(file, 'utf8').catch((error: unknown) => {
           throw new WaasProcessError(
-            `the OWASP CRS rule file ${join(systemCrs, file)} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
+            `the OWASP CRS file ${file} cannot be read (is Debian's modsecurity-crs installed?): ${error instanceof Error ? error.message : String(error)}`,
             '',
             { cause: error },
           );
         }),
       );
     }
-    // The values the filter's rewrites build in are those the installed CRS initializes.
-    const defaults = crsDefaults(texts[files.indexOf(CRS_INITIALIZATION_FILE)] ?? '');
+    const [setup = '', ...rules] = texts;
+    // The values the filter's rewrites build in are those the installed CRS initializes, unless
+    // the installed crs-setup.conf sets its own.
+    const defaults = crsDefaults(rules[files.indexOf(CRS_INITIALIZATION_FILE)] ?? '');
+    const setupTx = txSetBy(setup);
     for (const [i, file] of files.entries()) {
-      const filtered = filterCrsRules(texts[i] ?? '', {
+      const filtered = filterCrsRules(rules[i] ?? '', {
         paranoiaLevel: waas.paranoiaLevel,
         dataDir: systemCrs,
         presetTx: CRS_TX_SET_BY_RENDERER,
         defaults,
+        setupTx,
       });
       await writeFile(join(crsDir, file), filtered);
     }

@@ -5,6 +5,7 @@ import {
   crsDefaults,
   filterCrsRules,
   MULTIPART_GATE_ID,
+  txSetBy,
 } from '../../src/waas/crs-filter.js';
 import {
   CRS_FILES,
@@ -85,6 +86,35 @@ SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
       `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,setvar:'tx.inbound_anomaly_score_threshold=5',setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"`,
       `SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"`,
     ]);
+  });
+
+  it('leaves the defaults crs-setup.conf may set as CRS wrote them, and the 920450 chain with them', () => {
+    // Prepare
+    const text = `SecRule &TX:inbound_anomaly_score_threshold "@eq 0" "id:901100,phase:1,pass,nolog,setvar:'tx.inbound_anomaly_score_threshold=5'"
+SecRule &TX:allowed_http_versions "@eq 0" "id:901163,phase:1,pass,nolog,setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"
+`;
+    const headers = installed('REQUEST-920-PROTOCOL-ENFORCEMENT.conf');
+    const defaults = installedDefaults();
+
+    // Act
+    const filtered = filterCrsRules(text, {
+      paranoiaLevel: 1,
+      dataDir: '/crs',
+      setupTx: new Set(['inbound_anomaly_score_threshold']),
+    });
+    const chain = filterCrsRules(headers, {
+      paranoiaLevel: 1,
+      dataDir: DEBIAN_PATHS.crsRulesDir,
+      defaults,
+      setupTx: new Set(['restricted_headers']),
+    });
+
+    // Assess
+    expect(filtered.split('\n').filter(Boolean)).toEqual([
+      `SecRule &TX:inbound_anomaly_score_threshold "@eq 0" "id:901100,phase:1,pass,nolog,setvar:'tx.inbound_anomaly_score_threshold=5'"`,
+      `SecAction "id:${CRS_DEFAULTS_ACTION_ID},phase:1,pass,t:none,nolog,setvar:'tx.allowed_http_versions=HTTP/1.0 HTTP/1.1'"`,
+    ]);
+    expect(chain).toContain('SecRule TX:/^header_name_/');
   });
 
   it('keeps exactly the installed CRS rules tagged at or below the paranoia level', () => {
@@ -194,6 +224,26 @@ SecAction "id:901200,phase:1,pass,nolog,setvar:'tx.anomaly_score=0'"
       'lock',
     ];
     for (const name of names) expect(regex.test(name), name).toBe(list.includes(`/${name}/`));
+  });
+
+  it('finds the TX variables a file sets, in rules and actions, and none in comments', () => {
+    // Prepare
+    const text = `# SecAction "id:900000,phase:1,pass,setvar:tx.paranoia_level=2"
+SecAction \\
+    "id:900250,\\
+    phase:1,\\
+    pass,\\
+    setvar:'tx.Restricted_Headers=/x-evil/'"
+SecRule REMOTE_ADDR "@ipMatch 10.0.0.0/8" "id:900300,phase:1,pass,nolog,setvar:tx.inbound_anomaly_score_threshold=10,setvar:'ip.seen=1'"
+`;
+
+    // Act
+    const set = txSetBy(text);
+    const debian = txSetBy(readFileSync(DEBIAN_PATHS.crsSetup, 'utf8'));
+
+    // Assess
+    expect([...set].sort()).toEqual(['inbound_anomaly_score_threshold', 'restricted_headers']);
+    expect([...debian]).toEqual(['crs_setup_version']);
   });
 
   it('skips the multipart-only file for other bodies, and no file that inspects anything else', () => {

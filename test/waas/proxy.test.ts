@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Audit, AuditSchema } from '../../src/audit/audit.js';
 import type { CompiledWaas } from '../../src/policy/compiled-policy.js';
-import { DEBIAN_JEMALLOC, WaasProxy } from '../../src/waas/proxy.js';
+import { DEBIAN_JEMALLOC, WaasProxy, type WaasProxyOptions } from '../../src/waas/proxy.js';
 import { DEBIAN_PATHS } from '../../src/waas/render-config.js';
 import { freePort, type Seen, send, startTestApp } from './test-app.js';
 
@@ -39,6 +39,7 @@ afterAll(async () => {
 async function withProxy(
   waas: CompiledWaas,
   body: (proxy: WaasProxy, port: number, audits: (atLeast?: number) => Promise<Audit[]>) => Promise<void>,
+  options: Partial<WaasProxyOptions> = {},
 ): Promise<void> {
   const port = await freePort();
   const auditFile = join(dir, `audit-${++proxies}.ndjson`);
@@ -50,6 +51,7 @@ async function withProxy(
     container: 'app',
     rule: 'waas-rule',
     auditPollMs: 50,
+    ...options,
   });
   await proxy.start(waas);
   // ModSecurity writes a transaction's record in nginx's log phase, after the client has its
@@ -492,6 +494,33 @@ describe('Function: WaasProxy (real nginx + ModSecurity + CRS)', () => {
 
     // Assess
     expect(statuses).toEqual([200, 403]);
+  });
+
+  it("keeps a restricted-headers list set in crs-setup.conf instead of building CRS's default in", async () => {
+    // Prepare: Debian's crs-setup.conf with one more setting, as a user would edit it.
+    const crsSetup = join(dir, 'crs-setup.conf');
+    await writeFile(
+      crsSetup,
+      `${await readFile(DEBIAN_PATHS.crsSetup, 'utf8')}
+SecAction "id:900250,phase:1,nolog,pass,t:none,setvar:'tx.restricted_headers=/x-evil/'"
+`,
+    );
+    const statuses: Record<string, number> = {};
+
+    // Act
+    await withProxy(
+      { effect: 'prevent', protections: ['protocol'], paranoiaLevel: 1 },
+      async (_p, port) => {
+        statuses['x-evil'] = (await send(port, '/restricted', { headers: { 'x-evil': '1' } })).status;
+        statuses.proxy = (
+          await send(port, '/restricted', { headers: { proxy: 'http://198.51.100.7:8080' } })
+        ).status;
+      },
+      { paths: { ...DEBIAN_PATHS, crsSetup } },
+    );
+
+    // Assess: the edited list is the one in force.
+    expect(statuses).toEqual({ 'x-evil': 403, proxy: 200 });
   });
 
   it('refuses multipart bodies that fail strict validation and passes well-formed ones', async () => {
