@@ -243,7 +243,7 @@ export function filterCrsRules(text: string, options: CrsFilterOptions): string 
   const defaults: string[] = [];
   /** The first rule of each rule or chain kept. */
   const firstRules: Statement[] = [];
-  /** The restricted-headers list in force: CRS's default unless the renderer or crs-setup.conf sets one. */
+  /** The restricted-headers list in force: CRS's default, unless the renderer or crs-setup.conf sets one. */
   const restricted =
     options.presetTx?.has('restricted_headers') || options.setupTx?.has('restricted_headers')
       ? undefined

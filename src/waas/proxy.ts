@@ -269,7 +269,10 @@ export class WaasProxy {
     return instance;
   }
 
-  /** The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`. */
+  /**
+   * The policy's CRS rule files, filtered for its paranoia level (`filterCrsRules`), into `crsDir`;
+   * the installed crs-setup.conf is read for the settings it makes, which the filter leaves alone.
+   */
   private async writeFilteredCrs(waas: CompiledWaas, crsDir: string): Promise<void> {
     const paths = this.options.paths ?? DEBIAN_PATHS;
     const systemCrs = paths.crsRulesDir;
