@@ -1,24 +1,11 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import autocannon from 'autocannon';
 import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
 import { freePort, startTestAppProcess } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
+import { BENCH_HEADERS, get } from './http-get.js';
 import { median, percentile } from './stats.js';
-
-const HEADERS = { host: 'app.example.com', 'user-agent': 'bench/1.0', accept: '*/*' };
-
-function once(agent: Agent, port: number, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: HEADERS }, (res) => {
-      res.resume();
-      res.on('error', reject);
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** CPU seconds (user + system) used so far by the proxy's nginx masters and their workers. */
 async function nginxCpu(pids: number[]): Promise<number> {
@@ -59,14 +46,14 @@ async function latencies(ports: number[], rounds: number, perRound: number): Pro
   const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
   const byRound: number[][][] = ports.map(() => []);
   for (let i = 0; i < 200; i++) {
-    for (const [k, port] of ports.entries()) await once(agents[k]!, port, '/warm?x=1');
+    for (const [k, port] of ports.entries()) await get(agents[k]!, { port }, '/warm?x=1');
   }
   for (let r = 0; r < rounds; r++) {
     const samples: number[][] = ports.map(() => []);
     for (let i = 0; i < perRound; i++) {
       for (const [k, port] of ports.entries()) {
         const t = process.hrtime.bigint();
-        await once(agents[k]!, port, `/item?id=${r * perRound + i}&q=shoes`);
+        await get(agents[k]!, { port }, `/item?id=${r * perRound + i}&q=shoes`);
         samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
     }
@@ -93,7 +80,7 @@ async function throughput(port: number): Promise<number> {
     url: `http://127.0.0.1:${port}/item?id=1&q=shoes`,
     connections: 10,
     duration: 4,
-    headers: HEADERS,
+    headers: BENCH_HEADERS,
   });
   return result.requests.average;
 }
