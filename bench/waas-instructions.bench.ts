@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
+import { childrenOf } from '../test/support/proc-children.js';
 import { freePort, startTestAppProcess } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
 import { BENCH_HEADERS, get } from './http-get.js';
@@ -29,11 +30,6 @@ case "$*" in
 esac
 exec nginx "$@"
 `;
-
-async function childrenOf(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return text.split(/\s+/).filter(Boolean).map(Number);
-}
 
 /** Instructions the WAF worker executes per request for \`path\`, counted by callgrind. */
 async function instructionsPerRequest(
@@ -63,6 +59,7 @@ async function instructionsPerRequest(
   try {
     const master = proxy.pids[1];
     [worker] = master === undefined ? [] : await childrenOf(master);
+    if (worker === undefined) throw new Error('the WAF layer has no worker to count');
     // Straight to the WAF layer's socket, with the header the front adds: only its work is counted.
     const target = { socketPath: join(proxy.workDirectory, 'waf.sock') };
     const headers = { ...BENCH_HEADERS, 'x-ecs-admission-client': '203.0.113.9' };

@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import autocannon from 'autocannon';
 import type { CompiledWaas } from '../src/policy/compiled-policy.js';
 import { WaasProxy } from '../src/waas/proxy.js';
+import { childrenOf } from '../test/support/proc-children.js';
 import { freePort, startTestAppProcess } from '../test/waas/test-app.js';
 import type { BenchResult } from './bench-result.js';
 import { BENCH_HEADERS, get } from './http-get.js';
@@ -12,10 +13,7 @@ async function nginxCpu(pids: number[]): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const all: string[] = [];
   for (const pid of pids) {
-    const kids = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
-      .split(/\s+/)
-      .filter(Boolean);
-    all.push(String(pid), ...kids);
+    all.push(String(pid), ...(await childrenOf(pid)).map(String));
   }
   let ticks = 0;
   for (const p of all) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../../../sidecar/agent/agent.js';
+import { childrenOf } from '../../support/proc-children.js';
 import { freePort, startTestApp } from '../../waas/test-app.js';
 import { FakePolicyServer } from './fake-policy-server.js';
 import { policy, tempLayout, testSettings, waitFor } from './helpers.js';
@@ -155,12 +156,6 @@ describe('Function: startAgent (WAAS)', () => {
     60_000,
   );
 });
-
-async function childrenOf(pid: number): Promise<number[]> {
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(/\s+/).filter(Boolean).map(Number);
-}
 
 /** Running, not a zombie waiting for init to reap it. */
 function alive(pid: number): boolean {
