@@ -5,7 +5,8 @@ import { startTestApp } from './test-app.js';
  * beside the sidecar: a client and an app that share one event loop never wait for each other's
  * wake-up, which no deployment has. Sends its port to the parent and ends when the parent goes.
  */
-const app = await startTestApp();
+// What it sees stays in this process, which no test reads: recording it would only grow the heap.
+const app = await startTestApp({ record: false });
 process.send?.({ port: app.port });
 process.on('disconnect', () => {
   void app.close().finally(() => process.exit(0));

@@ -16,8 +16,10 @@ export interface Seen {
 /**
  * The app behind the proxy: echoes each request as JSON; `/stream` writes two chunks 400 ms apart;
  * `/forbidden` answers its own 403; `/ws` accepts a websocket upgrade and echoes raw bytes.
+ * With `record: false` it keeps nothing of what it saw (`seen` stays empty), so a long benchmark
+ * does not grow its heap with every request.
  */
-export async function startTestApp(): Promise<{
+export async function startTestApp({ record = true }: { record?: boolean } = {}): Promise<{
   server: Server;
   port: number;
   seen: Seen[];
@@ -30,14 +32,15 @@ export async function startTestApp(): Promise<{
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body: body.toString('latin1'),
-        remotePort: req.socket.remotePort ?? 0,
-      });
+      if (record)
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body: body.toString('latin1'),
+          remotePort: req.socket.remotePort ?? 0,
+        });
       if (req.url === '/stream') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('first\n');
