@@ -1,0 +1,72 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NginxProcess } from '../src/waas/nginx-process.js';
+import { freePort } from '../test/waas/test-app.js';
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The latency benches' app: an nginx of its own on 127.0.0.1 that answers every request at once
+ * with the test app's kind of answer (JSON, a custom header, two cookies). The app's own tail is
+ * part of both the direct and the proxied latency, so a garbage-collected app would blur what the
+ * proxy adds at p99; this one has none to speak of.
+ */
+export async function startStaticUpstream(): Promise<{ port: number; close: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ecs-admission-bench-app-'));
+  const port = await freePort();
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
+    .join('\n');
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+${temp}
+  keepalive_timeout 75s;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      default_type application/json;
+      add_header X-App-Header kept;
+      add_header Set-Cookie a=1;
+      add_header Set-Cookie b=2;
+      return 200 '{"method":"$request_method","url":"$request_uri","host":"$http_host","userAgent":"$http_user_agent"}';
+    }
+  }
+}
+`,
+  );
+  const nginx = new NginxProcess('nginx', dir, 'bench app');
+  try {
+    await nginx.start(() => accepts(port), `on 127.0.0.1:${port}`);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    port,
+    close: async () => {
+      await nginx.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
