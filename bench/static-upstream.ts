@@ -1,21 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NginxProcess } from '../src/waas/nginx-process.js';
+import { canConnect, NginxProcess } from '../src/waas/nginx-process.js';
 import { freePort } from '../test/waas/test-app.js';
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * The latency benches' app: an nginx of its own on 127.0.0.1 that answers every request at once
@@ -57,7 +44,7 @@ ${temp}
   );
   const nginx = new NginxProcess('nginx', dir, 'bench app');
   try {
-    await nginx.start(() => accepts(port), `on 127.0.0.1:${port}`);
+    await nginx.start(() => canConnect('127.0.0.1', port), `on 127.0.0.1:${port}`);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -110,6 +110,18 @@ async function sideBySide(appPort: number, proxies: Started[]): Promise<Pass> {
   return { direct: direct!, through, cpuMs: cpu1.map((c, i) => ((c - cpu0[i]!) / n) * 1000) };
 }
 
+/** A pass's figures for its first proxy (all nine protections), named after `label`. */
+const sideRows = (label: string, pass: Pass): BenchResult[] => [
+  { name: `${label}: latency p50 direct`, value: pass.direct.p50, unit: 'ms' },
+  { name: `${label}: latency p50 through WAAS`, value: pass.through[0]!.p50, unit: 'ms' },
+  { name: `${label}: nginx CPU per request, WAAS (all protections)`, value: pass.cpuMs[0]!, unit: 'ms' },
+  {
+    name: `${label}: added latency p99, all protections (median of rounds)`,
+    value: addedP99(pass.through[0]!, pass.direct),
+    unit: 'ms',
+  },
+];
+
 /**
  * WAAS proxy (prevent, paranoia 1) versus the app direct, side by side: with all nine protections
  * (the target), with the issue's five, with ModSecurity off (the two nginx hops alone) and on glibc's
@@ -208,36 +220,8 @@ export async function bench(): Promise<BenchResult[]> {
         value: cold.cpuMs[1]! / cold.cpuMs[0]!,
         unit: 'x',
       },
-      {
-        name: 'in front of the Node test app: nginx CPU per request, WAAS (all protections)',
-        value: withNode.cpuMs[0]!,
-        unit: 'ms',
-      },
-      {
-        name: 'in front of the Node test app: latency p50 direct',
-        value: withNode.direct.p50,
-        unit: 'ms',
-      },
-      {
-        name: 'in front of the Node test app: latency p50 through WAAS',
-        value: withNode.through[0]!.p50,
-        unit: 'ms',
-      },
-      {
-        name: 'in front of the Node test app: added latency p99, all protections (median of rounds)',
-        value: addedP99(withNode.through[0]!, withNode.direct),
-        unit: 'ms',
-      },
-      {
-        name: 'cold caches (the four proxies in turn): latency p50 through WAAS',
-        value: cold.through[0]!.p50,
-        unit: 'ms',
-      },
-      {
-        name: 'cold caches: added latency p99, all protections (median of rounds)',
-        value: addedP99(cold.through[0]!, cold.direct),
-        unit: 'ms',
-      },
+      ...sideRows('in front of the Node test app', withNode),
+      ...sideRows('cold caches (the four proxies in turn)', cold),
       { name: 'added latency p50', value: waas!.p50 - direct.p50, unit: 'ms' },
       {
         name: 'added latency p99, all samples of the rounds',

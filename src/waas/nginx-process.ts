@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { WaasProcessError } from './errors.js';
 
@@ -127,4 +128,24 @@ export class NginxProcess {
       // ESRCH: nothing of the group is left.
     }
   }
+}
+
+/** Whether a TCP port (host and port) or a unix socket (path) accepts connections. */
+export function canConnect(hostOrPath: string, port?: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket =
+      port === undefined
+        ? connect({ path: hostOrPath })
+        : connect({ host: hostOrPath === '0.0.0.0' ? '127.0.0.1' : hostOrPath, port });
+    // A listener that never accepts (its backlog full) must not hold a readiness check forever.
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

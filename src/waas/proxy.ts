@@ -11,7 +11,6 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledWaas } from '../policy/compiled-policy.js';
@@ -19,7 +18,7 @@ import type { WaasAuditContext } from './audit-convert.js';
 import { crsDefaults, filterCrsRules, txSetBy } from './crs-filter.js';
 import { WaasConfigError, WaasProcessError } from './errors.js';
 import { ModsecLogTail } from './modsec-log-tail.js';
-import { NginxProcess } from './nginx-process.js';
+import { canConnect, NginxProcess } from './nginx-process.js';
 import {
   CRS_INITIALIZATION_FILE,
   CRS_TX_SET_BY_RENDERER,
@@ -407,24 +406,4 @@ export class WaasProxy {
   get done(): Promise<number | null> {
     return this.endedPromise;
   }
-}
-
-/** Whether a TCP port (host and port) or a unix socket (path) accepts connections. */
-function canConnect(hostOrPath: string, port?: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket =
-      port === undefined
-        ? connect({ path: hostOrPath })
-        : connect({ host: hostOrPath === '0.0.0.0' ? '127.0.0.1' : hostOrPath, port });
-    // A listener that never accepts (its backlog full) must not hold a readiness check forever.
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
