@@ -35,39 +35,17 @@ interface Latency {
   p99ByRound: number[];
 }
 
-/**
- * Sequential keep-alive requests to each port in turn (one request to each, repeated), so every
- * target sees the same machine load, in `rounds` rounds of `perRound` requests each. Each figure is
- * the median of the rounds' figures: a burst of host steal on this shared VM spoils one round, not
- * the result (the all-samples p99 is returned beside it).
- */
-async function latencies(ports: number[], rounds: number, perRound: number): Promise<Latency[]> {
-  const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
-  const byRound: number[][][] = ports.map(() => []);
-  for (let i = 0; i < 200; i++) {
-    for (const [k, port] of ports.entries()) await get(agents[k]!, { port }, '/warm?x=1');
-  }
-  for (let r = 0; r < rounds; r++) {
-    const samples: number[][] = ports.map(() => []);
-    for (let i = 0; i < perRound; i++) {
-      for (const [k, port] of ports.entries()) {
-        const t = process.hrtime.bigint();
-        await get(agents[k]!, { port }, `/item?id=${r * perRound + i}&q=shoes`);
-        samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-    }
-    for (const [k, s] of samples.entries()) byRound[k]!.push(s.sort((x, y) => x - y));
-  }
-  for (const a of agents) a.destroy();
-  return byRound.map((rs) => ({
-    p50: median(rs.map((s) => percentile(s, 50))),
-    p99: median(rs.map((s) => percentile(s, 99))),
+/** The latency figures of one target from its rounds' samples (each sorted ascending). */
+function latencyOf(rounds: number[][]): Latency {
+  return {
+    p50: median(rounds.map((s) => percentile(s, 50))),
+    p99: median(rounds.map((s) => percentile(s, 99))),
     p99All: percentile(
-      rs.flat().sort((x, y) => x - y),
+      rounds.flat().sort((x, y) => x - y),
       99,
     ),
-    p99ByRound: rs.map((s) => percentile(s, 99)),
-  }));
+    p99ByRound: rounds.map((s) => percentile(s, 99)),
+  };
 }
 
 /** Added p99 of `through` over `direct`: the median of the rounds' differences, in ms. */
@@ -96,18 +74,64 @@ interface Pass {
   cpuMs: number[];
 }
 
+/** One pass: the app direct (`appPort`) and the proxies in front of it, measured side by side. */
+interface PassSpec {
+  appPort: number;
+  proxies: Started[];
+}
+
+const ROUNDS = 7;
+const PER_ROUND = 600;
+
 /**
- * One side-by-side pass: the app direct and each proxy in `proxies`, one request to each in turn
- * (see {@link latencies}), with each proxy's nginx CPU per request.
+ * Sequential keep-alive requests to the app direct and to each proxy of a pass in turn (one
+ * request to each, repeated), so that every target of a pass sees the same moments of the machine,
+ * with each proxy's nginx CPU per request. Each pass has {@link ROUNDS} rounds of
+ * {@link PER_ROUND} requests, each figure the median of its rounds' (the all-samples p99 beside
+ * it), and the passes take turns round by round: this shared VM has slow phases of a few seconds,
+ * which then spoil a round of each pass rather than the whole of one.
  */
-async function sideBySide(appPort: number, proxies: Started[]): Promise<Pass> {
-  const rounds = 5;
-  const perRound = 600;
-  const cpu0 = await Promise.all(proxies.map((p) => nginxCpu(p.proxy.pids)));
-  const [direct, ...through] = await latencies([appPort, ...proxies.map((p) => p.port)], rounds, perRound);
-  const cpu1 = await Promise.all(proxies.map((p) => nginxCpu(p.proxy.pids)));
-  const n = rounds * perRound;
-  return { direct: direct!, through, cpuMs: cpu1.map((c, i) => ((c - cpu0[i]!) / n) * 1000) };
+async function sideBySide<const T extends readonly PassSpec[]>(specs: T): Promise<{ [K in keyof T]: Pass }> {
+  const passes = specs.map((spec) => {
+    const ports = [spec.appPort, ...spec.proxies.map((p) => p.port)];
+    return {
+      spec,
+      ports,
+      agents: ports.map(() => new Agent({ keepAlive: true, maxSockets: 1 })),
+      byRound: ports.map((): number[][] => []),
+      cpuSeconds: spec.proxies.map(() => 0),
+    };
+  });
+  try {
+    for (const pass of passes) {
+      for (let i = 0; i < 200; i++) {
+        for (const [k, port] of pass.ports.entries()) await get(pass.agents[k]!, { port }, '/warm?x=1');
+      }
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const pass of passes) {
+        const cpu0 = await Promise.all(pass.spec.proxies.map((p) => nginxCpu(p.proxy.pids)));
+        const samples = pass.ports.map((): number[] => []);
+        for (let i = 0; i < PER_ROUND; i++) {
+          for (const [k, port] of pass.ports.entries()) {
+            const t = process.hrtime.bigint();
+            await get(pass.agents[k]!, { port }, `/item?id=${r * PER_ROUND + i}&q=shoes`);
+            samples[k]!.push(Number(process.hrtime.bigint() - t) / 1e6);
+          }
+        }
+        const cpu1 = await Promise.all(pass.spec.proxies.map((p) => nginxCpu(p.proxy.pids)));
+        pass.cpuSeconds = pass.cpuSeconds.map((c, j) => c + cpu1[j]! - cpu0[j]!);
+        for (const [k, s] of samples.entries()) pass.byRound[k]!.push(s.sort((x, y) => x - y));
+      }
+    }
+  } finally {
+    for (const pass of passes) for (const a of pass.agents) a.destroy();
+  }
+  return passes.map((pass) => {
+    const [direct, ...through] = pass.byRound.map(latencyOf);
+    const n = ROUNDS * PER_ROUND;
+    return { direct: direct!, through, cpuMs: pass.cpuSeconds.map((c) => (c / n) * 1000) };
+  }) as { [K in keyof T]: Pass };
 }
 
 /** A pass's figures for its first proxy (all nine protections), named after `label`. */
@@ -183,12 +207,14 @@ export async function bench(): Promise<BenchResult[]> {
     started.push(glibc.proxy);
     const beforeNode = await startProxy(everything, undefined, nodeApp.port);
     started.push(beforeNode.proxy);
-    const target = await sideBySide(app.port, [all]);
-    const withFive = await sideBySide(app.port, [issue]);
-    const hops = await sideBySide(app.port, [plain]);
-    const withNode = await sideBySide(nodeApp.port, [beforeNode]);
-    // All four in turn: cold caches, and the CPU comparisons made at the same moments.
-    const cold = await sideBySide(app.port, [all, issue, plain, glibc]);
+    const [target, withFive, hops, withNode, cold] = await sideBySide([
+      { appPort: app.port, proxies: [all] },
+      { appPort: app.port, proxies: [issue] },
+      { appPort: app.port, proxies: [plain] },
+      { appPort: nodeApp.port, proxies: [beforeNode] },
+      // All four in turn: cold caches, and the CPU comparisons made at the same moments.
+      { appPort: app.port, proxies: [all, issue, plain, glibc] },
+    ]);
     const directRps = await throughput(app.port);
     const proxiedRps = await throughput(all.port);
     const { direct } = target;
@@ -234,7 +260,7 @@ export async function bench(): Promise<BenchResult[]> {
         unit: 'ms',
       },
       {
-        name: 'added latency p99, all protections (median of 5 rounds)',
+        name: `added latency p99, all protections (median of ${ROUNDS} rounds)`,
         value: added,
         unit: 'ms',
         target: '< 2 ms',
