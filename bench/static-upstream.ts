@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, NginxProcess } from '../src/waas/nginx-process.js';
+import { DEBIAN_PATHS, mainContext } from '../src/waas/render-config.js';
 import { freePort } from '../test/waas/test-app.js';
 
 /**
@@ -13,22 +14,9 @@ import { freePort } from '../test/waas/test-app.js';
 export async function startStaticUpstream(): Promise<{ port: number; close: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ecs-admission-bench-app-'));
   const port = await freePort();
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
-    .join('\n');
   await writeFile(
     join(dir, 'nginx.conf'),
-    `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-${temp}
-  keepalive_timeout 75s;
-  keepalive_requests 1000000;
+    `${mainContext(dir, DEBIAN_PATHS, undefined, '')}
   server {
     listen 127.0.0.1:${port};
     location / {

@@ -305,8 +305,11 @@ export function renderModsecurity(
  */
 export const BLOCK_STATUS = 471;
 
-/** The main context both layers share: a foreground master whose files stay in its directory. */
-function mainContext(
+/**
+ * The main context both layers share (the bench's static app too): a foreground master whose files
+ * stay in its directory, and the `http` block opened for the caller's servers.
+ */
+export function mainContext(
   w: string,
   paths: WaasSystemPaths,
   user: string | undefined,
